@@ -1,0 +1,360 @@
+"""The jakreg command line: parse arguments, call the library, translate its exceptions once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from jakreg import __version__
+from jakreg.errors import JakregError
+from jakreg.ingest.problems import ProblemLog, ValidationFailed
+
+app = typer.Typer(
+    name="jakreg",
+    help="Registry and analysis toolkit for JAK-inhibitor therapy in inborn errors of immunity.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+score_app = typer.Typer(help="Check and list IDDA score definition files.", no_args_is_help=True)
+audit_app = typer.Typer(help="Inspect and verify the audit trail.", no_args_is_help=True)
+app.add_typer(score_app, name="score-definition")
+app.add_typer(audit_app, name="audit")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database: a SQLite file name or a SQLAlchemy URL "
+        "(default: $JAKREG_DATABASE_URL, else ./jakreg.db).",
+        show_default=False,
+    ),
+]
+CentreOption = Annotated[
+    str | None, typer.Option("--centre", help="Limit to one centre (its code).", show_default=False)
+]
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Callable[[str, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(sheet: str, n: int) -> None:
+            if sheet not in tasks:
+                tasks[sheet] = progress.add_task(sheet, total=None)
+            progress.advance(tasks[sheet], n)
+
+        yield update
+
+
+def print_problems(log: ProblemLog, fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.json:
+        out.print_json(json.dumps(log.to_dict(), default=str))
+        return
+    if log.kept:
+        table = Table(show_lines=False, header_style="bold")
+        for col in ("", "file", "sheet", "row", "column", "value", "problem", "fix"):
+            table.add_column(col, overflow="fold")
+        for p in log.kept:
+            mark = "[red]error[/]" if p.severity.value == "error" else "[yellow]warning[/]"
+            table.add_row(
+                mark, p.file, p.sheet or "", "" if p.row is None else str(p.row),
+                p.column or "", "" if p.value is None else p.value, p.message, p.fix,
+            )  # fmt: skip
+        out.print(table)
+    if log.n_omitted:
+        out.print(f"... and {log.n_omitted:,} more problems not shown (--max-problems).")
+    summary = f"{log.n_errors} error(s), {log.n_warnings} warning(s)"
+    out.print(f"[green]OK[/]: {summary}" if log.ok else f"[red]FAILED[/]: {summary}")
+
+
+@app.command()
+def init(db: DbOption = None) -> None:
+    """Create the database, or upgrade it to this version's schema (safe to run again)."""
+    from jakreg.study import init_database
+
+    url, before, after = init_database(db)
+    if before == after:
+        out.print(f"Database {url} is up to date (schema {after}).")
+    elif before is None:
+        out.print(f"Created database {url} (schema {after}).")
+    else:
+        out.print(f"Upgraded database {url} from schema {before} to {after}.")
+
+
+@app.command()
+def template(
+    out_path: Annotated[
+        Path, typer.Option("--out", help="Where to write: a .xlsx file, or a folder for CSV files.")
+    ],
+    example: Annotated[
+        bool, typer.Option("--example", help="Fill it with the bundled synthetic example study.")
+    ] = False,
+) -> None:
+    """Write the study workbook: README, one sheet per entity, data dictionary, dropdowns."""
+    from jakreg.study import write_template
+
+    written = write_template(out_path, example=example)
+    what = "example study workbook" if example else "empty study workbook"
+    out.print(f"Wrote the {what} to {out_path} ({len(written)} file(s)).")
+
+
+def _validation_session(db: str | None) -> Any:
+    from jakreg.store import db as dbmod
+
+    explicit = db or os.environ.get(dbmod.ENV_VAR)
+    if explicit or Path("jakreg.db").exists():
+        return dbmod.open_session(explicit)
+    return None
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="A study workbook (.xlsx) or a folder of CSV files.")],
+    db: DbOption = None,
+    centre: CentreOption = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    max_problems: Annotated[
+        int, typer.Option("--max-problems", help="Show at most this many problems.")
+    ] = 1000,
+) -> None:
+    """Check a workbook without writing anything: exit 0 when clean, 1 when there are errors.
+
+    References to patients and courses are resolved against the database when one is given
+    (or ./jakreg.db exists); otherwise the file is checked on its own.
+    """
+    from jakreg.study import check_path
+
+    opened = _validation_session(db)
+    with progress_bar(fmt is OutputFormat.text and err.is_terminal) as progress:
+        if opened is None:
+            checked = check_path(path, centre=centre, progress=progress, max_problems=max_problems)
+        else:
+            with opened as session:
+                checked = check_path(
+                    path, session, centre=centre, progress=progress, max_problems=max_problems
+                )
+    print_problems(checked.log, fmt)
+    if fmt is OutputFormat.text and checked.log.ok:
+        counts = ", ".join(f"{k} {len(v)}" for k, v in checked.rows.sheets.items() if v)
+        out.print(f"Rows: {counts or 'none'}.")
+    raise typer.Exit(0 if checked.log.ok else 1)
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="A study workbook (.xlsx) or a folder of CSV files.")],
+    db: DbOption = None,
+    centre: CentreOption = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", help="Who imports (for the audit trail; default: your user name)."),
+    ] = None,
+) -> None:
+    """Validate, then write all or nothing; re-importing the same file changes nothing."""
+    from jakreg.study import import_path
+
+    who = actor or _user()
+    started = time.perf_counter()
+    with progress_bar(err.is_terminal) as progress:
+        try:
+            summary = import_path(path, db, actor=who, centre=centre, progress=progress)
+        except ValidationFailed as exc:
+            print_problems(exc.log, OutputFormat.text)
+            fail("nothing was imported; fix the errors above and run the import again")
+    seconds = time.perf_counter() - started
+    log: ProblemLog = summary.warnings  # type: ignore[attr-defined]
+    if log.kept:
+        print_problems(log, OutputFormat.text)
+    table = Table(header_style="bold")
+    for col in ("sheet", "created", "updated", "unchanged"):
+        table.add_column(col, justify="right" if col != "sheet" else "left")
+    for sheet, c in summary.sheets.items():
+        table.add_row(sheet, str(c.created), str(c.updated), str(c.unchanged))
+    out.print(table)
+    rows = summary.total("created") + summary.total("updated") + summary.total("unchanged")
+    if summary.changed:
+        out.print(
+            f"Imported {path}: {summary.total('created')} created, {summary.total('updated')} "
+            f"updated, {summary.total('unchanged')} unchanged; {summary.audit_events} audit "
+            f"events by {who}; {rows:,} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)."
+        )
+    else:
+        out.print(f"Nothing changed: every row of {path} is already in the database.")
+
+
+@app.command()
+def export(
+    out_path: Annotated[Path, typer.Option("--out", help="A .xlsx file, or a folder for CSV.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="xlsx or csv.")] = ExportFormat.xlsx,
+    db: DbOption = None,
+    centre: CentreOption = None,
+    include_local_ids: Annotated[
+        bool,
+        typer.Option("--include-local-ids", help="Keep local ids (only with --centre, for that centre)."),
+    ] = False,
+) -> None:
+    """Write the database back as a study workbook (pseudonymised; derived values on derived_* sheets)."""
+    from jakreg.study import export_database
+
+    written = export_database(
+        out_path, db, fmt=fmt.value, centre=centre, include_local_ids=include_local_ids
+    )
+    out.print(f"Exported to {out_path} ({len(written)} file(s)).")
+
+
+@app.command()
+def derive(db: DbOption = None) -> None:
+    """Recompute every derived value (canonical lab units, CTCAE grades, doses per kg and m²)."""
+    from jakreg.study import rederive_all
+
+    n = rederive_all(db)
+    out.print(f"Recomputed derived values for {n} patient(s).")
+
+
+@score_app.command("check")
+def score_check(
+    file: Annotated[Path, typer.Argument(help="A score definition file (YAML or JSON).")],
+) -> None:
+    """Validate a score definition file; exit 1 and list every problem when it is not valid."""
+    from jakreg.rules import idda
+
+    problems = idda.check_definition(file)
+    if problems:
+        for p in problems:
+            out.print(f"[red]error[/] {p}", highlight=False)
+        fail(f"{file} is not a valid score definition ({len(problems)} problem(s))")
+    d = idda.load_definition(file)
+    out.print(
+        f"{file}: valid. {d.title} version {d.version} ({d.status.value}), "
+        f"{len(d.items)} items. Total = {d.formula()}",
+        highlight=False,
+    )
+
+
+@score_app.command("list")
+def score_list() -> None:
+    """List the score definitions shipped with jakreg."""
+    from jakreg.rules import idda
+
+    for d in idda.list_definitions():
+        out.print(
+            f"{d.name}: {d.title} version {d.version} ({d.status.value}); source: {d.source}",
+            highlight=False,
+        )
+
+
+@audit_app.command("verify")
+def audit_verify(db: DbOption = None) -> None:
+    """Check the hash chain of the audit trail; report the first broken link."""
+    from jakreg.study import verify_audit
+
+    n, broken = verify_audit(db)
+    if broken is not None:
+        fail(f"the audit trail is broken at event {broken.event_id}: {broken.reason}")
+    out.print(f"The audit trail is intact: {n} event(s), every link verified.")
+
+
+@audit_app.command("log")
+def audit_log(
+    db: DbOption = None,
+    patient: Annotated[str | None, typer.Option("--patient", help="Only this pseudonym.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Newest events to show.")] = 50,
+) -> None:
+    """Show the newest audit events."""
+    from jakreg.study import audit_events
+
+    table = Table(header_style="bold")
+    for col in ("id", "at (UTC)", "actor", "action", "entity", "key", "patient", "centre"):
+        table.add_column(col, overflow="fold")
+    for e in audit_events(db, patient=patient, limit=limit):
+        table.add_row(
+            str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.entity,
+            e.entity_key, e.patient_id or "", e.centre or "",
+        )  # fmt: skip
+    out.print(table)
+
+
+@app.command()
+def version() -> None:
+    """Print jakreg's version and the versions of the rules and ontology it uses."""
+    out.print(f"jakreg {__version__}")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def main() -> None:
+    """Entry point: no traceback ever reaches a user."""
+    try:
+        app()
+    except JakregError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing half-written (imports are all or nothing)")
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: log it, say where
+        log = Path(os.environ.get("JAKREG_ERROR_LOG", "jakreg-error.log"))
+        try:
+            log.write_text(
+                f"{dt.datetime.now(dt.UTC).isoformat()} jakreg {__version__}\n"
+                + "".join(traceback.format_exception(exc))
+            )
+            where = f"details in {log}"
+        except OSError:
+            where = "no log could be written"
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} ({where}); "
+            "please report it to the jakreg developers",
+            highlight=False,
+        )
+        sys.exit(70)

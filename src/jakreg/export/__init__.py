@@ -1,0 +1,1 @@
+"""Writers: the study workbook template, workbook/CSV exports and the data dictionary."""

@@ -1,0 +1,262 @@
+"""Validate raw sheets against the study model: headers, cells, rows. Cross-row checks are in checks.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
+from jakreg.ingest.read import RawSheet, RawWorkbook
+from jakreg.model.introspect import allowed_values, base_type
+from jakreg.model.rows import Row
+from jakreg.model.sheets import SHEETS_BY_NAME, SheetSpec
+
+DERIVED_SHEET_PREFIX = "derived_"
+
+
+@dataclass(frozen=True)
+class ValidRow:
+    number: int
+    row: Row
+
+
+@dataclass
+class StudyRows:
+    """The validated rows of one input, sheet by sheet, in the order of jakreg.model.sheets.SHEETS."""
+
+    file: str
+    sheets: dict[str, list[ValidRow]] = field(default_factory=dict)
+
+    def rows(self, sheet: str) -> list[ValidRow]:
+        return self.sheets.get(sheet, [])
+
+    @property
+    def n_rows(self) -> int:
+        return sum(len(v) for v in self.sheets.values())
+
+
+ProgressFn = Callable[[str, int], None]
+
+_PATTERN_FIX = {
+    "centre": "use 2–16 capital letters, digits or hyphens (e.g. BCN or ES-01)",
+    "country": "use the two-letter ISO 3166-1 code in capitals (e.g. ES, DE, BR)",
+    "patient_id": "use letters, digits, '.', '_' or '-' (at most 32, no spaces); never a name",
+    "hpo_id": "write the HPO id as HP: and 7 digits (e.g. HP:0002728)",
+    "manifestation": "write the HPO id as HP: and 7 digits, or leave blank for the global response",
+    "transcript": "write the RefSeq transcript with its version (e.g. NM_007315.4)",
+    "item": "use the item name from the score definition (lower-case letters, digits, _)",
+}
+
+
+class _Translator:
+    """Turns pydantic's errors into jakreg's wording, per sheet."""
+
+    def __init__(self, spec: SheetSpec) -> None:
+        self.spec = spec
+        self.fields = spec.row.model_fields
+
+    def problems(
+        self, exc: ValidationError, file: str, sheet: str, number: int, cells: dict[str, Any]
+    ) -> Iterable[Problem]:
+        for err in exc.errors(include_url=False):
+            ctx = err.get("ctx") or {}
+            column = str(err["loc"][0]) if err["loc"] else ctx.get("column")
+            value = cells.get(column) if column else None
+            message, fix = self._words(err, column)
+            yield Problem(file, sheet, number, column, show_value(value), message, fix)
+
+    def _words(self, err: Any, column: str | None) -> tuple[str, str]:
+        kind = err["type"]
+        ctx = err.get("ctx") or {}
+        info = self.fields.get(column) if column else None
+        allowed = allowed_values(info.annotation) if info else None
+        if kind == "jakreg":
+            return err["msg"], str(ctx.get("fix", "check the value"))
+        if kind == "missing":
+            hint = f" (one of: {', '.join(allowed)})" if allowed else ""
+            return "a required value is missing", f"fill in {column}{hint}"
+        if kind == "enum":
+            return "not an allowed value", f"use one of: {', '.join(allowed or [])}"
+        if kind in {"float_parsing", "float_type", "finite_number"}:
+            return "not a number", "write a number only (e.g. 12.5), without units or text"
+        if kind in {"int_parsing", "int_type", "int_from_float"}:
+            return "not a whole number", "write a whole number (e.g. 2)"
+        if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+            words = {
+                "greater_than": "greater than",
+                "greater_than_equal": "at least",
+                "less_than": "less than",
+                "less_than_equal": "at most",
+            }[kind]
+            limit = next(iter(ctx.values()))
+            return "the value is out of range", f"use a value {words} {limit}"
+        if kind == "string_pattern_mismatch":
+            return "not in the expected form", _PATTERN_FIX.get(column or "", "check the value")
+        if kind == "string_too_long":
+            return "the text is too long", f"shorten it to at most {ctx.get('max_length')} characters"
+        if kind in {"string_type", "bool_type"}:
+            return "not text", "write the value as text"
+        return str(err["msg"]), "check the value"
+
+
+def _normalise_header(cell: Any) -> str:
+    return str(cell if cell is not None else "").strip().lower().replace(" ", "_")
+
+
+def _prepare(value: Any, base: Any) -> Any:
+    """Turn a spreadsheet cell into what the row model expects; None means 'empty'."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+        if value.startswith("=") and len(value) > 1 and base is not str:
+            return value  # left to fail as not-a-number/not-a-date with the formula shown
+        if isinstance(base, type) and issubclass(base, enum.Enum):
+            members = {str(m.value).lower(): str(m.value) for m in base}
+            return members.get(value.lower(), value)
+        return value
+    if base is str and isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a spreadsheet turns the code 12 into 12.0
+    if base is str and isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dt.time | dt.timedelta):
+        return str(value)
+    return value
+
+
+def validate_sheets(
+    workbook: RawWorkbook,
+    log: ProblemLog,
+    *,
+    today: dt.date,
+    progress: ProgressFn | None = None,
+) -> StudyRows:
+    """Validate every sheet's header and rows; returns the rows that passed (errors are in ``log``)."""
+    study = StudyRows(file=workbook.path.name)
+    seen: dict[str, RawSheet] = {}
+    for raw in workbook.sheets:
+        key = raw.name.strip().lower()
+        if key.startswith(DERIVED_SHEET_PREFIX):
+            continue  # computed by jakreg on export; recomputed on import
+        spec = SHEETS_BY_NAME.get(key)
+        if spec is None:
+            close = difflib.get_close_matches(key, list(SHEETS_BY_NAME), n=1)
+            fix = (
+                f"rename it to {close[0]!r}"
+                if close
+                else f"use the sheet names of jakreg template: {', '.join(SHEETS_BY_NAME)}"
+            )
+            log.add(
+                Problem(raw.file, raw.name, None, None, None, "unknown sheet", fix, Severity.error)
+            )
+            continue
+        if key in seen:
+            log.add(
+                Problem(
+                    raw.file,
+                    raw.name,
+                    None,
+                    None,
+                    None,
+                    f"the sheet {spec.name!r} is given twice (also in {seen[key].file})",
+                    "keep one copy",
+                )
+            )
+            continue
+        seen[key] = raw
+        study.sheets[spec.name] = list(_validate_sheet(raw, spec, log, today, progress))
+    return study
+
+
+def _validate_sheet(
+    raw: RawSheet,
+    spec: SheetSpec,
+    log: ProblemLog,
+    today: dt.date,
+    progress: ProgressFn | None,
+) -> Iterable[ValidRow]:
+    fields = spec.row.model_fields
+    columns: dict[int, str] = {}
+    header_ok = True
+    for index, cell in enumerate(raw.header):
+        name = _normalise_header(cell)
+        if name == "":
+            continue
+        if name not in fields:
+            close = difflib.get_close_matches(name, list(fields), n=1)
+            fix = f"rename it to {close[0]!r}" if close else "remove the column"
+            log.add(
+                Problem(raw.file, raw.name, 1, str(cell), None, "unknown column", fix)
+            )
+            header_ok = False
+        elif name in columns.values():
+            log.add(Problem(raw.file, raw.name, 1, name, None, "the column is given twice", "keep one"))
+            header_ok = False
+        else:
+            columns[index] = name
+    for name, info in fields.items():
+        if info.is_required() and name not in columns.values():
+            log.add(
+                Problem(
+                    raw.file,
+                    raw.name,
+                    1,
+                    name,
+                    None,
+                    "a required column is missing",
+                    f"add a column headed {name!r}",
+                )
+            )
+            header_ok = False
+    if not header_ok:
+        return
+    translator = _Translator(spec)
+    bases = {name: base_type(info.annotation) for name, info in fields.items()}
+    context = {"today": today}
+    formula_rows = raw.formula_cells
+    for count, (number, cells) in enumerate(raw.rows, start=1):
+        if progress is not None and count % 5000 == 0:
+            progress(spec.name, 5000)
+        values: dict[str, Any] = {}
+        shown: dict[str, Any] = {}
+        for index, name in columns.items():
+            cell = cells[index] if index < len(cells) else None
+            prepared = _prepare(cell, bases[name])
+            if prepared is not None:
+                values[name] = prepared
+                shown[name] = cell
+        if not values:
+            continue  # blank line
+        if number in formula_rows:
+            bad = [columns[c] for c in formula_rows[number] if c in columns]
+            for name in bad:
+                log.add(
+                    Problem(
+                        raw.file,
+                        raw.name,
+                        number,
+                        name,
+                        show_value(shown.get(name)),
+                        "the cell holds a formula",
+                        "replace the formula by its value (copy, then paste as values)",
+                    )
+                )
+            if bad:
+                continue
+        try:
+            row = spec.row.model_validate(values, context=context)
+        except ValidationError as exc:
+            for p in translator.problems(exc, raw.file, raw.name, number, shown):
+                log.add(p)
+            continue
+        yield ValidRow(number, row)
+    if progress is not None:
+        progress(spec.name, 0)

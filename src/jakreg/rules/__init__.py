@@ -1,0 +1,1 @@
+"""Clinical rules as pure, versioned, cited functions and data files."""

@@ -1,0 +1,123 @@
+"""The audit trail: typed events written through one function, in the caller's transaction, hash-chained."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from jakreg.store.tables import AuditEvent
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Change:
+    """One event: who did what to which record, with the record before and after."""
+
+    actor: str
+    action: str  # create | update | delete | lock | unlock | login | export | ...
+    entity: str  # the sheet name for patient data
+    entity_key: str
+    entity_pk: int | None = None
+    patient_id: str | None = None
+    centre: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    batch_pk: int | None = None
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def as_utc(at: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; jakreg writes UTC only."""
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+def event_hash(prev_hash: str, event: AuditEvent) -> str:
+    """SHA-256 over the previous hash and every field of the event except its own id and hash."""
+    fields = [
+        prev_hash,
+        as_utc(event.at).isoformat(),
+        event.actor,
+        event.action,
+        event.entity,
+        event.entity_pk,
+        event.entity_key,
+        event.patient_id,
+        event.centre,
+        event.before,
+        event.after,
+        event.batch_pk,
+    ]
+    return hashlib.sha256(json.dumps(fields, default=str).encode()).hexdigest()
+
+
+class AuditWriter:
+    """Appends events for one transaction; the chain head is read once, under a lock on PostgreSQL."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._head: str | None = None
+        self.count = 0
+
+    def _last_hash(self) -> str:
+        if self._head is None:
+            if self.session.get_bind().dialect.name == "postgresql":
+                self.session.execute(text("LOCK TABLE audit_event IN EXCLUSIVE MODE"))
+            last = self.session.scalar(
+                select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+            )
+            self._head = last or GENESIS
+        return self._head
+
+    def write(self, change: Change, at: dt.datetime | None = None) -> AuditEvent:
+        prev = self._last_hash()
+        event = AuditEvent(
+            at=(at or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+            actor=change.actor,
+            action=change.action,
+            entity=change.entity,
+            entity_pk=change.entity_pk,
+            entity_key=change.entity_key,
+            patient_id=change.patient_id,
+            centre=change.centre,
+            before=_json(change.before),
+            after=_json(change.after),
+            batch_pk=change.batch_pk,
+            prev_hash=prev,
+        )
+        event.hash = event_hash(prev, event)
+        self.session.add(event)
+        self._head = event.hash
+        self.count += 1
+        return event
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    event_id: int
+    reason: str
+
+
+def verify_chain(session: Session) -> BrokenLink | None:
+    """The first event whose hash or link does not hold, or None when the whole trail is intact."""
+    # Ids may have gaps (a rolled-back transaction uses up sequence numbers on PostgreSQL), so a
+    # deleted event shows as the next event's link pointing at a hash that is no longer there.
+    prev = GENESIS
+    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(5000):
+        if event.prev_hash != prev:
+            return BrokenLink(
+                event.id, "its link to the previous event is broken (an event deleted or reordered?)"
+            )
+        if event_hash(prev, event) != event.hash:
+            return BrokenLink(event.id, "its content does not match its hash (edited?)")
+        prev = event.hash
+    return None

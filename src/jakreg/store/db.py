@@ -1,0 +1,148 @@
+"""Open the database (SQLite file by default, any SQLAlchemy URL) and create or upgrade it through Alembic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from jakreg.errors import DatabaseError
+
+DEFAULT_URL = "sqlite:///jakreg.db"
+ENV_VAR = "JAKREG_DATABASE_URL"
+
+
+def database_url(given: str | None = None) -> str:
+    """The URL to use: the one given, else $JAKREG_DATABASE_URL, else ./jakreg.db.
+
+    A plain path (``study.db``) is taken as a SQLite file.
+    """
+    url = given or os.environ.get(ENV_VAR) or DEFAULT_URL
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"{url!r} is not a database URL; give a file name (study.db), "
+            "sqlite:///path.db or postgresql+psycopg://user@host/db"
+        ) from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        engine = create_engine(parsed)
+    except (ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"cannot use the database {url!r}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("jakreg.store") / "migrations"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(make_engine("sqlite://"))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    return str(head)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest migration; returns (revision before, revision after)."""
+    from alembic import command
+
+    try:
+        before = current_revision(engine)
+        if before is None and inspect(engine).get_table_names():
+            raise DatabaseError(
+                "the database holds tables but no jakreg schema version; "
+                "give an empty database or one made by jakreg init"
+            )
+        command.upgrade(_alembic_config(engine), "head")
+        return before, head_revision()
+    except OperationalError as exc:
+        raise DatabaseError(_explain(exc)) from None
+
+
+def _explain(exc: SQLAlchemyError) -> str:
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    if "readonly" in text or "read-only" in text:
+        return f"the database is read-only ({text}); check the file's permissions"
+    if "disk" in text and "full" in text:
+        return f"the disk is full ({text}); free space and try again"
+    if "unable to open" in text:
+        return f"cannot open the database file ({text}); check that its folder exists"
+    return f"database error: {text}"
+
+
+def explain(exc: SQLAlchemyError) -> str:
+    """A one-line explanation of a database error for a user."""
+    return _explain(exc)
+
+
+@contextmanager
+def open_session(url: str | None = None, *, require_schema: bool = True) -> Iterator[Session]:
+    """A session on the database; refuses one without the current schema (run `jakreg init`)."""
+    resolved = database_url(url)
+    engine = make_engine(resolved)
+    try:
+        if require_schema:
+            try:
+                rev = current_revision(engine)
+            except OperationalError as exc:
+                raise DatabaseError(_explain(exc)) from None
+            if rev is None:
+                raise DatabaseError(
+                    f"the database {_shown(resolved)} has no jakreg schema; run: jakreg init"
+                )
+            if rev != head_revision():
+                raise DatabaseError(
+                    f"the database {_shown(resolved)} is at schema {rev}, this jakreg needs "
+                    f"{head_revision()}; run: jakreg init (it upgrades in place)"
+                )
+        factory = sessionmaker(engine, expire_on_commit=False)
+        with factory() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _shown(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        return str(Path(parsed.database or ":memory:"))
+    return parsed.render_as_string(hide_password=True)

@@ -1,0 +1,257 @@
+"""High-level operations on a study database: validate, import and export workbooks, initialise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from jakreg.errors import DatabaseError, InputFileError
+from jakreg.export.workbook import Table, Workbook, sort_rows, template_book, write_workbook
+from jakreg.ingest.checks import check_study
+from jakreg.ingest.problems import Problem, ProblemLog, ValidationFailed
+from jakreg.ingest.read import read_workbook
+from jakreg.ingest.validate import StudyRows, validate_sheets
+from jakreg.model.sheets import SHEETS
+from jakreg.store import db
+from jakreg.store.derive import DERIVATION_INPUTS, derive_patients
+from jakreg.store.repository import (
+    DatabaseState,
+    Directory,
+    ImportSummary,
+    from_record,
+    iter_records,
+    upsert_study,
+)
+from jakreg.store.tables import DERIVED_COLUMNS
+
+ProgressFn = Callable[[str, int], None]
+EXAMPLE = "founding_synthetic"
+
+
+def example_path() -> Path:
+    """The bundled synthetic example study (a folder of CSV files)."""
+    return Path(str(resources.files("jakreg.examples") / EXAMPLE))
+
+
+def fingerprint(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's CSV files (names and bytes, in name order)."""
+    h = hashlib.sha256()
+    if path.is_dir():
+        for f in sorted(path.glob("*.csv")):
+            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    elif path.is_file():
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class Checked:
+    rows: StudyRows
+    log: ProblemLog
+
+
+def check_path(
+    path: Path,
+    session: Session | None = None,
+    *,
+    centre: str | None = None,
+    today: dt.date | None = None,
+    progress: ProgressFn | None = None,
+    max_problems: int = 1000,
+) -> Checked:
+    """Read and validate everything; the database (if given) resolves references. Writes nothing."""
+    log = ProblemLog(limit=max_problems)
+    raw = read_workbook(path, log)
+    rows = validate_sheets(raw, log, today=today or dt.date.today(), progress=progress)
+    existing = DatabaseState(session) if session is not None else None
+    check_study(rows, log, existing, centre=centre)
+    if raw.sheets and rows.n_rows == 0 and log.ok:
+        log.add(
+            Problem(
+                path.name, None, None, None, None, "the file holds no data rows",
+                "fill in the sheets (jakreg template --example shows how)",
+            )
+        )  # fmt: skip
+    return Checked(rows, log)
+
+
+def init_database(url: str | None = None) -> tuple[str, str | None, str]:
+    """Create or upgrade the schema; returns (URL, revision before, revision after)."""
+    resolved = db.database_url(url)
+    engine = db.make_engine(resolved)
+    try:
+        before, after = db.upgrade(engine)
+    finally:
+        engine.dispose()
+    return resolved, before, after
+
+
+def import_path(
+    path: Path,
+    url: str | None = None,
+    *,
+    actor: str,
+    centre: str | None = None,
+    today: dt.date | None = None,
+    progress: ProgressFn | None = None,
+) -> ImportSummary:
+    """Validate, then write all or nothing in one transaction. Raises ValidationFailed on any error."""
+    with db.open_session(url) as session:
+        checked = check_path(path, session, centre=centre, today=today, progress=progress)
+        if not checked.log.ok:
+            raise ValidationFailed(checked.log)
+        sha = fingerprint(path)
+        try:
+            summary = upsert_study(
+                session,
+                checked.rows,
+                actor=actor,
+                path=str(path),
+                sha256=sha,
+                progress=progress,
+                on_changed=_derive,
+            )
+            if summary.changed:
+                session.commit()
+            else:
+                session.rollback()  # nothing new: leave no import record either
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise DatabaseError(db.explain(exc)) from None
+        summary.warnings = checked.log  # type: ignore[attr-defined]
+        return summary
+
+
+def _derive(session: Session, changed: dict[str, set[int]]) -> None:
+    derive_patients(
+        session, {pk for sheet, pks in changed.items() if sheet in DERIVATION_INPUTS for pk in pks}
+    )
+
+
+def database_tables(
+    session: Session, *, centre: str | None = None, include_local_ids: bool = False
+) -> dict[str, Table]:
+    """Every sheet's rows from the database, sorted by key; local ids only for one centre's export."""
+    d = Directory(session)
+    tables: dict[str, Table] = {}
+    derived: dict[str, Table] = {}
+    for spec in SHEETS:
+        rows: list[list[Any]] = []
+        extra_cols = DERIVED_COLUMNS.get(spec.name, ())
+        extra_rows: list[list[Any]] = []
+        for obj in iter_records(session, spec):
+            values = from_record(spec, obj, d)
+            owner = _owner_centre(spec.name, values, d)
+            if centre is not None and owner != centre:
+                continue
+            if spec.name == "patients" and not include_local_ids:
+                values["local_id"] = None
+            rows.append([values[c] for c in spec.columns])
+            if extra_cols:
+                extra_rows.append(
+                    [values[c] for c in spec.key] + [getattr(obj, c) for c in extra_cols]
+                )
+        tables[spec.name] = (spec.columns, sort_rows(rows))
+        if extra_cols:
+            derived[f"derived_{spec.name}"] = ([*spec.key, *extra_cols], sort_rows(extra_rows))
+    tables.update(derived)
+    return tables
+
+
+def _owner_centre(sheet: str, values: dict[str, Any], d: Directory) -> str | None:
+    if sheet == "centres":
+        return str(values["centre"])
+    if sheet == "patients":
+        return str(values["centre"])
+    pid = values.get("patient_id")
+    return d.patient_centre.get(d.patient_pk.get(str(pid), -1))
+
+
+def export_database(
+    out: Path,
+    url: str | None = None,
+    *,
+    fmt: str,
+    centre: str | None = None,
+    include_local_ids: bool = False,
+) -> list[Path]:
+    if include_local_ids and centre is None:
+        raise InputFileError(
+            "local ids stay at their centre: --include-local-ids needs --centre CODE"
+        )
+    with db.open_session(url) as session:
+        tables = database_tables(session, centre=centre, include_local_ids=include_local_ids)
+    return write_workbook(template_book(tables), out, fmt)
+
+
+def example_tables() -> dict[str, Table]:
+    """The bundled example as workbook tables (read with the importer's own reader and validator)."""
+    checked = check_path(example_path(), today=dt.date.today())
+    if not checked.log.ok:
+        raise InputFileError(f"the bundled example is invalid: {checked.log.kept[0]}")
+    tables: dict[str, Table] = {}
+    for spec in SHEETS:
+        rows = [
+            [getattr(getattr(vr.row, c), "value", getattr(vr.row, c)) for c in spec.columns]
+            for vr in checked.rows.rows(spec.name)
+        ]
+        tables[spec.name] = (spec.columns, rows)
+    return tables
+
+
+def write_template(out: Path, *, example: bool = False) -> list[Path]:
+    fmt = "csv" if out.suffix.lower() != ".xlsx" else "xlsx"
+    if example:
+        book: Workbook = template_book(
+            example_tables(),
+            extra=["", "EXAMPLE DATA: synthetic, modelled on the published aggregates of "
+                   "Deyà-Martínez et al., J Clin Immunol 2022 (doi:10.1007/s10875-022-01257-x)."],
+        )  # fmt: skip
+    else:
+        book = template_book()
+    return write_workbook(book, out, fmt)
+
+
+def rederive_all(url: str | None = None) -> int:
+    from sqlalchemy import select
+
+    from jakreg.store.tables import Patient
+
+    with db.open_session(url) as session:
+        pks = list(session.scalars(select(Patient.id)))
+        derive_patients(session, pks)
+        session.commit()
+    return len(pks)
+
+
+def verify_audit(url: str | None = None) -> tuple[int, Any]:
+    from sqlalchemy import func, select
+
+    from jakreg.store.audit import verify_chain
+    from jakreg.store.tables import AuditEvent
+
+    with db.open_session(url) as session:
+        n = session.scalar(select(func.count(AuditEvent.id))) or 0
+        return n, verify_chain(session)
+
+
+def audit_events(url: str | None = None, *, patient: str | None = None, limit: int = 50) -> list[Any]:
+    from sqlalchemy import select
+
+    from jakreg.store.tables import AuditEvent
+
+    with db.open_session(url) as session:
+        q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+        if patient:
+            q = q.where(AuditEvent.patient_id == patient)
+        return list(session.scalars(q))
