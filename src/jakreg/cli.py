@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -95,17 +96,9 @@ def print_problems(log: ProblemLog, fmt: OutputFormat) -> None:
     if fmt is OutputFormat.json:
         out.print_json(json.dumps(log.to_dict(), default=str))
         return
-    if log.kept:
-        table = Table(show_lines=False, header_style="bold")
-        for col in ("", "file", "sheet", "row", "column", "value", "problem", "fix"):
-            table.add_column(col, overflow="fold")
-        for p in log.kept:
-            mark = "[red]error[/]" if p.severity.value == "error" else "[yellow]warning[/]"
-            table.add_row(
-                mark, p.file, p.sheet or "", "" if p.row is None else str(p.row),
-                p.column or "", "" if p.value is None else p.value, p.message, p.fix,
-            )  # fmt: skip
-        out.print(table)
+    for p in log.kept:
+        colour = "red" if p.severity.value == "error" else "yellow"
+        out.print(f"[{colour}]{p.severity.value}[/]: {escape(str(p))}", highlight=False)
     if log.n_omitted:
         out.print(f"... and {log.n_omitted:,} more problems not shown (--max-problems).")
     summary = f"{log.n_errors} error(s), {log.n_warnings} warning(s)"

@@ -42,7 +42,9 @@ def _uln_cases() -> list[tuple[str, str, float, int]]:
 
 
 @pytest.mark.parametrize(("term", "unit", "value", "expected"), _uln_cases())
-def test_uln_terms_strict_at_every_cut_point(term: str, unit: str, value: float, expected: int):
+def test_uln_terms_strict_at_every_cut_point(
+    term: str, unit: str, value: float, expected: int
+) -> None:
     assert ctcae.grade(term, value, unit, uln=100).grade == expected
 
 
@@ -68,24 +70,24 @@ def _baseline_cases() -> list[tuple[str, float, int]]:
 
 
 @pytest.mark.parametrize(("term", "value", "expected"), _baseline_cases())
-def test_baseline_abnormal_path(term: str, value: float, expected: int):
+def test_baseline_abnormal_path(term: str, value: float, expected: int) -> None:
     unit = "µmol/L" if term == BILI else "U/L"
     result = ctcae.grade(term, value, unit, uln=100, baseline=200)
     assert result.grade == expected
     assert result.path == "baseline"
 
 
-def test_alt_exactly_three_times_uln_is_grade_1():
+def test_alt_exactly_three_times_uln_is_grade_1() -> None:
     """The example in clinical_rules.md §3."""
     assert ctcae.grade(ALT, 120, "U/L", uln=40).grade == 1
 
 
-def test_normal_baseline_keeps_the_uln_path():
+def test_normal_baseline_keeps_the_uln_path() -> None:
     assert ctcae.grade(ALT, 130, "U/L", uln=40, baseline=40).path == "ULN"
     assert ctcae.grade(ALT, 130, "U/L", uln=40, baseline=40).grade == 2
 
 
-def test_baseline_abnormal_value_below_grade_1_is_grade_0():
+def test_baseline_abnormal_value_below_grade_1_is_grade_0() -> None:
     r = ctcae.grade(ALT, 250, "U/L", uln=100, baseline=200)
     assert r.grade == 0
     assert "baseline" in r.reason
@@ -105,16 +107,16 @@ def test_baseline_abnormal_value_below_grade_1_is_grade_0():
 )
 def test_creatinine_uses_any_baseline_for_grades_2_and_3(
     value: float, baseline: float, expected: int
-):
+) -> None:
     assert ctcae.grade(CREAT, value, "µmol/L", uln=100, baseline=baseline).grade == expected
 
 
-DECREASED = [
+DECREASED: list[tuple[str, str, list[float]]] = [
     ("Neutrophil count decreased", "10^9/L", [1.5, 1.0, 0.5]),
-    ("Platelet count decreased", "10^9/L", [75, 50, 25]),
+    ("Platelet count decreased", "10^9/L", [75.0, 50.0, 25.0]),
     ("Lymphocyte count decreased", "10^9/L", [0.8, 0.5, 0.2]),
     ("White blood cell decreased", "10^9/L", [3.0, 2.0, 1.0]),
-    ("Anemia", "g/L", [100, 80]),
+    ("Anemia", "g/L", [100.0, 80.0]),
 ]
 
 
@@ -130,7 +132,7 @@ def _decreased_cases() -> list[tuple[str, str, float, int]]:
 @pytest.mark.parametrize(("term", "unit", "value", "expected"), _decreased_cases())
 def test_decreased_terms_strict_at_every_cut_point(
     term: str, unit: str, value: float, expected: int
-):
+) -> None:
     lln = 10_000.0  # far above: grade 1 wherever no lower cut point applies
     assert ctcae.grade(term, value, unit, lln=lln).grade == expected
     # the absolute cut points do not need the LLN (clinical_rules.md §3)
@@ -138,16 +140,16 @@ def test_decreased_terms_strict_at_every_cut_point(
 
 
 @pytest.mark.parametrize(("term", "unit", "lln"), [(t, u, c[0] + 1) for t, u, c in DECREASED])
-def test_decreased_grade_1_needs_value_below_lln(term: str, unit: str, lln: float):
+def test_decreased_grade_1_needs_value_below_lln(term: str, unit: str, lln: float) -> None:
     assert ctcae.grade(term, lln, unit, lln=lln).grade == 0
     assert ctcae.grade(term, lln - EPS, unit, lln=lln).grade == 1
 
 
-def test_neutrophils_exactly_one_is_grade_2():
+def test_neutrophils_exactly_one_is_grade_2() -> None:
     assert ctcae.grade("Neutrophil count decreased", 1.0, "10^9/L", lln=2.0).grade == 2
 
 
-def test_anemia_has_no_laboratory_grade_4():
+def test_anemia_has_no_laboratory_grade_4() -> None:
     assert ctcae.grade("Anemia", 1, "g/L", lln=120).grade == 3
 
 
@@ -167,7 +169,7 @@ def test_anemia_has_no_laboratory_grade_4():
         (7.0, None, None),  # grade 0 or 1 depends on the ULN
     ],
 )
-def test_cholesterol(value: float, uln: float | None, expected: int | None):
+def test_cholesterol(value: float, uln: float | None, expected: int | None) -> None:
     assert ctcae.grade("Cholesterol high", value, "mmol/L", uln=uln).grade == expected
 
 
@@ -184,11 +186,11 @@ def test_cholesterol(value: float, uln: float | None, expected: int | None):
         (11.4 + EPS, 4),
     ],
 )
-def test_hypertriglyceridemia_needs_no_reference_range(value: float, expected: int):
+def test_hypertriglyceridemia_needs_no_reference_range(value: float, expected: int) -> None:
     assert ctcae.grade("Hypertriglyceridemia", value, "mmol/L").grade == expected
 
 
-def test_units_are_converted_first():
+def test_units_are_converted_first() -> None:
     # bilirubin 2.0 mg/dL = 34.2 µmol/L; ULN 1.0 mg/dL = 17.1 µmol/L → exactly 2 × ULN → grade 2
     r = ctcae.grade(BILI, 2.0, "mg/dL", uln=1.0)
     assert r.grade == 2
@@ -200,19 +202,19 @@ def test_units_are_converted_first():
     assert ctcae.grade("Neutrophil count decreased", 900, "/µL").grade == 3
 
 
-def test_missing_value_or_uln_gives_none_not_zero():
+def test_missing_value_or_uln_gives_none_not_zero() -> None:
     assert ctcae.grade(ALT, None, "U/L", uln=40).grade is None
     r = ctcae.grade(ALT, 400, "U/L")
     assert r.grade is None
     assert r.reason == "400 U/L: no ULN, which this term needs: cannot grade"
 
 
-def test_reason_is_a_sentence_with_the_numbers():
+def test_reason_is_a_sentence_with_the_numbers() -> None:
     r = ctcae.grade(ALT, 130, "U/L", uln=40)
     assert r.reason == "130 U/L is 3.25 × ULN (40 U/L): > 3 × ULN: grade 2"
 
 
-def test_result_carries_rule_info_and_inputs():
+def test_result_carries_rule_info_and_inputs() -> None:
     r = ctcae.grade(ALT, 130, "U/L", uln=40)
     assert r.version == "5.0"
     assert r.rule == "CTCAE laboratory grading"
@@ -222,7 +224,7 @@ def test_result_carries_rule_info_and_inputs():
     assert r.term == ALT
 
 
-def test_unknown_term_and_unit_are_typed_errors():
+def test_unknown_term_and_unit_are_typed_errors() -> None:
     with pytest.raises(ctcae.UnknownTermError, match="unknown CTCAE term 'ALT increased'"):
         ctcae.grade("ALT increased", 1, "U/L", uln=40)
     with pytest.raises(UnknownUnitError):
@@ -230,7 +232,7 @@ def test_unknown_term_and_unit_are_typed_errors():
     assert issubclass(ctcae.UnknownTermError, JakregError)
 
 
-def test_impossible_numbers_are_rejected():
+def test_impossible_numbers_are_rejected() -> None:
     with pytest.raises(InvalidValueError):
         ctcae.grade(ALT, -1, "U/L", uln=40)
     with pytest.raises(InvalidValueError):
@@ -239,7 +241,7 @@ def test_impossible_numbers_are_rejected():
         ctcae.grade(ALT, 10, "U/L", uln=0)
 
 
-def test_terms_for_analyte():
+def test_terms_for_analyte() -> None:
     assert ctcae.terms_for_analyte("alt") == (ALT,)
     assert ctcae.terms_for_analyte("haemoglobin") == ("Anemia",)
     assert ctcae.terms_for_analyte("ck") == (CPK,)
@@ -251,7 +253,7 @@ def test_terms_for_analyte():
         assert term in ctcae.terms_for_analyte(spec.analyte)
 
 
-def test_clinician_override_keeps_both_grades():
+def test_clinician_override_keeps_both_grades() -> None:
     computed = ctcae.grade("Anemia", 75, "g/L", lln=115)
     o = ctcae.with_override(computed, 4, note="life-threatening")
     assert o.grade == 4

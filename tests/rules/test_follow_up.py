@@ -15,13 +15,13 @@ from jakreg.rules.follow_up import (
 )
 
 
-def test_months_convention_examples():
+def test_months_convention_examples() -> None:
     assert months_between(date(2019, 3, 15), date(2020, 9, 15)) == 18.0
     assert months_between(date(2019, 1, 15), date(2019, 2, 1)) == pytest.approx(17 / 31)
     assert months_between(date(2020, 1, 1), date(2020, 1, 1)) == 0.0
 
 
-def test_age_from_birth_year_month():
+def test_age_from_birth_year_month() -> None:
     assert age_years("2011-01", date(2019, 7, 15)).years == 8.5
     assert age_years((2011, 1), date(2019, 7, 15)).years == 8.5
     assert birth_date_assumed("2011-01") == date(2011, 1, 15)
@@ -31,7 +31,7 @@ def test_age_from_birth_year_month():
         age_years("Jan 2011", date(2019, 7, 15))
 
 
-def test_stopped_before_cutoff_is_an_event():
+def test_stopped_before_cutoff_is_an_event() -> None:
     t = time_on_drug(date(2019, 3, 15), stop=date(2020, 9, 15), cutoff=date(2022, 1, 1))
     assert t.event
     assert not t.censored
@@ -40,7 +40,7 @@ def test_stopped_before_cutoff_is_an_event():
     assert t.end_reason == "stopped"
 
 
-def test_still_on_drug_is_censored_at_last_follow_up_or_cutoff():
+def test_still_on_drug_is_censored_at_last_follow_up_or_cutoff() -> None:
     t = time_on_drug(date(2019, 3, 15), last_follow_up=date(2019, 9, 15), cutoff=date(2022, 1, 1))
     assert t.censored
     assert t.months == 6.0
@@ -52,7 +52,7 @@ def test_still_on_drug_is_censored_at_last_follow_up_or_cutoff():
     assert t3.event  # stopped on the cut-off day: seen
 
 
-def test_impossible_dates_are_typed_errors():
+def test_impossible_dates_are_typed_errors() -> None:
     with pytest.raises(InvalidDatesError):
         time_on_drug(date(2020, 1, 1), stop=date(2019, 1, 1), cutoff=date(2021, 1, 1))
     with pytest.raises(InvalidDatesError):

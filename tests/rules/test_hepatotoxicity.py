@@ -26,7 +26,13 @@ def lab(value: float | None, uln: float = 100, unit: str = "U/L") -> LiverLab:
         (2.0, 2.0, None, 1.0, False),  # no transaminase criterion: bilirubin irrelevant
     ],
 )
-def test_hys_law(alt, ast, bili, alp, expected):  # type: ignore[no-untyped-def]
+def test_hys_law(
+    alt: float | None,
+    ast: float | None,
+    bili: float | None,
+    alp: float | None,
+    expected: bool | None,
+) -> None:
     met, reason = hys_law(alt, ast, bili, alp)
     assert met is expected
     assert reason.startswith("Hy's law")
@@ -41,15 +47,15 @@ def test_hys_law(alt, ast, bili, alp, expected):  # type: ignore[no-untyped-def]
         (3.99, 2.0, "cholestatic"),
     ],
 )
-def test_injury_pattern_boundaries(alt: float, alp: float, pattern: str):
+def test_injury_pattern_boundaries(alt: float, alp: float, pattern: str) -> None:
     assert injury_pattern(alt, alp)[1] == pattern
 
 
-def test_injury_pattern_needs_alt_and_alp():
+def test_injury_pattern_needs_alt_and_alp() -> None:
     assert injury_pattern(None, 2.0)[:2] == (None, None)
 
 
-def test_assess_liver_combines_grades_hys_law_and_pattern():
+def test_assess_liver_combines_grades_hys_law_and_pattern() -> None:
     a = assess_liver(
         alt=lab(600, uln=40),
         ast=lab(300, uln=40),
@@ -65,7 +71,7 @@ def test_assess_liver_combines_grades_hys_law_and_pattern():
     assert a.status is RuleStatus.PROVISIONAL
 
 
-def test_assess_liver_with_units_mixed():
+def test_assess_liver_with_units_mixed() -> None:
     a = assess_liver(alt=lab(100, uln=50), bilirubin=LiverLab(2.0, "mg/dL", uln=1.0))
     assert a.multiples_of_uln["bilirubin"] == pytest.approx(2.0)
     assert a.hys_law is None  # ALP missing

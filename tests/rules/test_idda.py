@@ -20,7 +20,7 @@ def full_values(**overrides: float | None) -> dict[str, float | None]:
     return values
 
 
-def test_shipped_definition_is_valid_and_provisional():
+def test_shipped_definition_is_valid_and_provisional() -> None:
     assert idda.check_definition(SHIPPED) == []
     [d] = [x for x in idda.list_definitions() if x.name == "idda_provisional"]
     assert d.status is RuleStatus.PROVISIONAL
@@ -33,7 +33,7 @@ def test_shipped_definition_is_valid_and_provisional():
     )
 
 
-def test_formula_structure():
+def test_formula_structure() -> None:
     d = idda.load_definition("idda_provisional")
     v = full_values(organ_1=2, organ_5=1, performance_index=60, hospital_days=12, q_percentage=5)
     v["further_2"] = 1.5
@@ -44,14 +44,14 @@ def test_formula_structure():
     assert r.label.startswith("IDDA-like total (provisional structure, unverified) 0.1-provisional")
 
 
-def test_caps():
+def test_caps() -> None:
     d = idda.load_definition("idda_provisional")
     r = idda.evaluate(d, full_values(hospital_days=400, q_percentage=100))
     assert r.term_values["hospital_term"] == 4
     assert r.term_values["q_term"] == 8
 
 
-def test_missing_item_is_never_zero():
+def test_missing_item_is_never_zero() -> None:
     d = idda.load_definition("idda_provisional")
     r = idda.evaluate(d, full_values(organ_3=None))
     assert r.total is None
@@ -59,7 +59,7 @@ def test_missing_item_is_never_zero():
     assert r.missing == ("organ_3",)
 
 
-def test_invalid_and_unknown_items():
+def test_invalid_and_unknown_items() -> None:
     d = idda.load_definition("idda_provisional")
     r = idda.evaluate(d, full_values(performance_index=0))
     assert r.state == "invalid"
@@ -68,7 +68,7 @@ def test_invalid_and_unknown_items():
         idda.evaluate(d, {"organ_13": 1})
 
 
-def test_reported_total_is_labelled():
+def test_reported_total_is_labelled() -> None:
     t = idda.reported_total(15.99, definition_name="IDDA2.1")
     assert t.label == "15.99 (IDDA2.1, version not stated; as reported)"
     assert t.info.name == "IDDA2.1 total as reported"
@@ -89,7 +89,7 @@ total: [t1]
 """
 
 
-def test_custom_definition_with_levels_and_weights(tmp_path: Path):
+def test_custom_definition_with_levels_and_weights(tmp_path: Path) -> None:
     f = tmp_path / "tiny.yaml"
     f.write_text(GOOD)
     assert idda.check_definition(f) == []
@@ -101,7 +101,7 @@ def test_custom_definition_with_levels_and_weights(tmp_path: Path):
     assert bad.problems == ("a = 1.5 is not one of the allowed levels (0, 1, 2)",)
 
 
-def test_checker_reports_every_problem_with_location(tmp_path: Path):
+def test_checker_reports_every_problem_with_location(tmp_path: Path) -> None:
     f = tmp_path / "bad.yaml"
     f.write_text(
         """format: jakreg-score-definition/1
@@ -133,7 +133,7 @@ total: [t1, t2]
         idda.load_definition(f)
 
 
-def test_checker_on_unreadable_or_broken_yaml(tmp_path: Path):
+def test_checker_on_unreadable_or_broken_yaml(tmp_path: Path) -> None:
     f = tmp_path / "broken.yaml"
     f.write_text("items: [\n")
     [p] = idda.check_definition(f)
@@ -143,6 +143,6 @@ def test_checker_on_unreadable_or_broken_yaml(tmp_path: Path):
     assert missing.message.startswith("cannot read the file")
 
 
-def test_load_unknown_name():
+def test_load_unknown_name() -> None:
     with pytest.raises(idda.DefinitionError, match="shipped: idda_provisional"):
         idda.load_definition("idda_official")

@@ -53,7 +53,9 @@ maybe_positive = st.none() | positive
     uln=maybe_positive,
     baseline=maybe_positive,
 )
-def test_grade_is_monotone_in_the_value(term, a, b, lln, uln, baseline):  # type: ignore[no-untyped-def]
+def test_grade_is_monotone_in_the_value(
+    term: str, a: float, b: float, lln: float | None, uln: float | None, baseline: float | None
+) -> None:
     lo, hi = sorted((a, b))
     unit = unit_of(term)
     g_lo = ctcae.grade(term, lo, unit, lln=lln, uln=uln, baseline=baseline).grade
@@ -78,7 +80,14 @@ any_float = st.floats(allow_nan=True, allow_infinity=True)
     uln=st.none() | any_float,
     baseline=st.none() | any_float,
 )
-def test_grade_raises_only_typed_errors(term, value, unit, lln, uln, baseline):  # type: ignore[no-untyped-def]
+def test_grade_raises_only_typed_errors(
+    term: str,
+    value: float | None,
+    unit: str,
+    lln: float | None,
+    uln: float | None,
+    baseline: float | None,
+) -> None:
     try:
         r = ctcae.grade(term, value, unit, lln=lln, uln=uln, baseline=baseline)
     except JakregError:
@@ -87,7 +96,7 @@ def test_grade_raises_only_typed_errors(term, value, unit, lln, uln, baseline): 
 
 
 @given(h=positive, w=positive, k=st.floats(min_value=0.01, max_value=100))
-def test_bsa_scales(h: float, w: float, k: float):
+def test_bsa_scales(h: float, w: float, k: float) -> None:
     assert bsa_mosteller(h * k, w * k) == pytest.approx(k * bsa_mosteller(h, w))
     assert bsa_mosteller(h, w) > 0
 
@@ -100,7 +109,7 @@ def test_bsa_scales(h: float, w: float, k: float):
 )
 def test_doubling_dose_doubles_mg_per_kg_and_per_m2(
     mg: float, n: float, weight: float, height: float
-):
+) -> None:
     day = date(2020, 1, 1)
     meas = [BodyMeasurement(day, weight, height)]
     one = dose_intensity(DoseRecord(day, mg, n), meas)
@@ -118,7 +127,7 @@ def test_doubling_dose_doubles_mg_per_kg_and_per_m2(
     n=st.integers(min_value=0, max_value=4),
     days=st.integers(min_value=0, max_value=3000),
 )
-def test_constant_dose_exposure_is_daily_dose_times_days(mg: float, n: int, days: int):
+def test_constant_dose_exposure_is_daily_dose_times_days(mg: float, n: int, days: int) -> None:
     start = date(2020, 1, 1)
     c = cumulative_exposure(
         [DoseRecord(start, mg, n)],
@@ -134,13 +143,13 @@ dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31))
 
 
 @given(start=dates, months=st.integers(min_value=0, max_value=240))
-def test_whole_calendar_months_are_whole(start: date, months: int):
+def test_whole_calendar_months_are_whole(start: date, months: int) -> None:
     start = start.replace(day=min(start.day, 28))
     assert months_between(start, start + relativedelta(months=months)) == months
 
 
 @given(start=dates, a=st.integers(0, 5000), b=st.integers(0, 5000))
-def test_months_monotone(start: date, a: int, b: int):
+def test_months_monotone(start: date, a: int, b: int) -> None:
     lo, hi = sorted((a, b))
     assert months_between(start, start + timedelta(days=lo)) <= months_between(
         start, start + timedelta(days=hi)
@@ -148,7 +157,9 @@ def test_months_monotone(start: date, a: int, b: int):
 
 
 @given(start=dates, stop=st.none() | dates, fu=st.none() | dates, cutoff=dates)
-def test_time_on_drug_raises_only_typed_errors(start, stop, fu, cutoff):  # type: ignore[no-untyped-def]
+def test_time_on_drug_raises_only_typed_errors(
+    start: date, stop: date | None, fu: date | None, cutoff: date
+) -> None:
     try:
         t = time_on_drug(start, stop=stop, last_follow_up=fu, cutoff=cutoff)
     except JakregError:
@@ -175,7 +186,9 @@ assessment_lists = st.lists(
     items=assessment_lists,
     mode=st.sampled_from(list(UnderMode)),
 )
-def test_every_assessment_is_chosen_or_explained(start, stop, items, mode):  # type: ignore[no-untyped-def]
+def test_every_assessment_is_chosen_or_explained(
+    start: date, stop: date | None, items: list[Assessment], mode: UnderMode
+) -> None:
     try:
         c = choose_assessments(start, stop, items, WindowRule(under_mode=mode))
     except JakregError:
@@ -186,7 +199,7 @@ def test_every_assessment_is_chosen_or_explained(start, stop, items, mode):  # t
 
 
 @given(st.lists(st.tuples(st.sampled_from(list(Outcome)), st.booleans()), max_size=8))
-def test_derived_response_ne_iff_nothing_evaluable(pairs):  # type: ignore[no-untyped-def]
+def test_derived_response_ne_iff_nothing_evaluable(pairs: list[tuple[Outcome, bool]]) -> None:
     ms = [ManifestationResponse(f"m{i}", o, act) for i, (o, act) in enumerate(pairs)]
     d = derive_response(ms)
     evaluable = [o for o, act in pairs if act and o is not Outcome.NOT_EVALUABLE]
@@ -197,7 +210,7 @@ AA3 = ["Ala", "Arg", "Asn", "Asp", "Cys", "Gln", "Glu", "Gly", "His", "Ile", "Le
 
 
 @given(a=st.sampled_from(AA3), b=st.sampled_from(AA3), pos=st.integers(1, 750), paren=st.booleans())
-def test_protein_position_roundtrip(a: str, b: str, pos: int, paren: bool):
+def test_protein_position_roundtrip(a: str, b: str, pos: int, paren: bool) -> None:
     change = f"{a}{pos}{b}"
     hgvs = f"p.({change})" if paren else f"p.{change}"
     assert protein_position(hgvs) == pos
@@ -205,7 +218,7 @@ def test_protein_position_roundtrip(a: str, b: str, pos: int, paren: bool):
 
 
 @given(st.text(max_size=30))
-def test_protein_position_raises_only_typed_errors(text: str):
+def test_protein_position_raises_only_typed_errors(text: str) -> None:
     with contextlib.suppress(JakregError):
         protein_position(text)
 
@@ -220,7 +233,9 @@ PROVISIONAL = idda.load_definition("idda_provisional")
     q=st.floats(0, 100),
     bump=st.integers(0, 11),
 )
-def test_idda_total_is_monotone_in_organ_items(organs, p, d, q, bump):  # type: ignore[no-untyped-def]
+def test_idda_total_is_monotone_in_organ_items(
+    organs: list[float], p: float, d: float, q: float, bump: int
+) -> None:
     values: dict[str, float | None] = {f"organ_{i + 1}": v for i, v in enumerate(organs)}
     values |= {"performance_index": p, "hospital_days": d, "q_percentage": q}
     values |= {f"further_{i}": 0.0 for i in range(1, 5)}

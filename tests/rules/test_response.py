@@ -7,6 +7,7 @@ import pytest
 from jakreg.rules.response import (
     CandidiasisResponse,
     DerivationRule,
+    DerivedResponse,
     Disagreement,
     InvalidScoreError,
     ItpOutcome,
@@ -27,7 +28,7 @@ def m(name: str, outcome: Outcome, active: bool = True) -> ManifestationResponse
     return ManifestationResponse(name, outcome, active)
 
 
-def test_recorded_response_kept_as_recorded():
+def test_recorded_response_kept_as_recorded() -> None:
     assert parse_response(" cr ") is Response.CR
     with pytest.raises(UnknownResponseError, match="use CR, PR, NR or NE"):
         parse_response("complete")
@@ -45,13 +46,13 @@ def test_recorded_response_kept_as_recorded():
         ([Outcome.RESOLVED, Outcome.NOT_EVALUABLE], Response.CR),
     ],
 )
-def test_default_derivation(outcomes: list[Outcome], expected: Response):
+def test_default_derivation(outcomes: list[Outcome], expected: Response) -> None:
     d = derive_response([m(f"m{i}", o) for i, o in enumerate(outcomes)])
     assert d.response is expected
     assert d.info.name == "Derived global response: all-resolved/none-improved"
 
 
-def test_inactive_manifestations_are_ignored_and_not_evaluable_ones_named():
+def test_inactive_manifestations_are_ignored_and_not_evaluable_ones_named() -> None:
     d = derive_response(
         [
             m("CMC", Outcome.RESOLVED),
@@ -66,9 +67,13 @@ def test_inactive_manifestations_are_ignored_and_not_evaluable_ones_named():
     assert derive_response([], DerivationRule(name="x")).info.name.endswith(": x")
 
 
-def test_disagreements():
-    recorded = {("c1", "6m"): "CR", ("c2", "6m"): Response.PR, ("c3", "6m"): "NR"}
-    derived = {
+def test_disagreements() -> None:
+    recorded: dict[tuple[str, str], Response | str] = {
+        ("c1", "6m"): "CR",
+        ("c2", "6m"): Response.PR,
+        ("c3", "6m"): "NR",
+    }
+    derived: dict[tuple[str, str], Response | DerivedResponse] = {
         ("c1", "6m"): derive_response([m("CMC", Outcome.IMPROVED), m("ITP", Outcome.RESOLVED)]),
         ("c2", "6m"): Response.PR,
     }
@@ -91,13 +96,15 @@ def test_disagreements():
         (None, 10, False, ItpOutcome.NE),
     ],
 )
-def test_itp_iwg(platelets, baseline, bleeding, expected):  # type: ignore[no-untyped-def]
+def test_itp_iwg(
+    platelets: float | None, baseline: float | None, bleeding: bool | None, expected: ItpOutcome
+) -> None:
     assert (
         itp_response(platelets, "10^9/L", baseline=baseline, bleeding=bleeding).outcome is expected
     )
 
 
-def test_itp_units_and_bleeding_option():
+def test_itp_units_and_bleeding_option() -> None:
     assert itp_response(100_000, "/µL", baseline=10_000, bleeding=False).outcome is ItpOutcome.CR
     strict = ItpRule(response_requires_no_bleeding=True)
     assert (
@@ -105,7 +112,7 @@ def test_itp_units_and_bleeding_option():
     )
 
 
-def test_murray():
+def test_murray() -> None:
     r = candidiasis_response(0, 0, baseline_signs=3, baseline_symptoms=2)
     assert isinstance(r, CandidiasisResponse)
     assert r.cured

@@ -27,12 +27,12 @@ from jakreg.rules.stat1_domains import (
         (" p.Lys388Glu ", 388),
     ],
 )
-def test_protein_position(hgvs: str, position: int):
+def test_protein_position(hgvs: str, position: int) -> None:
     assert protein_position(hgvs) == position
 
 
 @pytest.mark.parametrize("bad", ["c.820C>T", "R274W", "p.274W", "p.?", ""])
-def test_unparsable(bad: str):
+def test_unparsable(bad: str) -> None:
     with pytest.raises(UnparsableVariantError):
         protein_position(bad)
 
@@ -55,11 +55,11 @@ def test_unparsable(bad: str):
         (750, "transactivation"),
     ],
 )
-def test_domain_boundaries(position: int, region: str):
+def test_domain_boundaries(position: int, region: str) -> None:
     assert domain_of(position).region == region
 
 
-def test_table_is_cited_and_provisional():
+def test_table_is_cited_and_provisional() -> None:
     t = domain_table()
     assert t.info.status is RuleStatus.PROVISIONAL
     assert "Mao X et al." in t.info.source

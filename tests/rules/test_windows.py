@@ -23,7 +23,7 @@ def a(id_: str, y: int, m: int, d: int, total: float | None = 10.0) -> Assessmen
     return Assessment(id_, date(y, m, d), total)
 
 
-def test_default_rule_before_and_under_with_reasons():
+def test_default_rule_before_and_under_with_reasons() -> None:
     assessments = [
         a("old", 2019, 7, 5),  # 180 days before start
         a("b1", 2019, 11, 1),
@@ -48,7 +48,7 @@ def test_default_rule_before_and_under_with_reasons():
     assert c.status is RuleStatus.CONFIGURABLE
 
 
-def test_start_day_counts_as_before_by_default_and_is_configurable():
+def test_start_day_counts_as_before_by_default_and_is_configurable() -> None:
     on_start = [a("s", 2020, 1, 1)]
     assert choose_assessments(START, STOP, on_start).before == on_start[0]
     flipped = choose_assessments(
@@ -58,7 +58,7 @@ def test_start_day_counts_as_before_by_default_and_is_configurable():
     assert flipped.under == on_start[0]
 
 
-def test_window_edges():
+def test_window_edges() -> None:
     edge = [a("e", 2019, 10, 3)]  # exactly 90 days before start: inside
     assert choose_assessments(START, STOP, edge).before == edge[0]
     outside = [a("o", 2019, 10, 2)]  # 91 days before
@@ -69,7 +69,7 @@ def test_window_edges():
     assert choose_assessments(START, STOP, on_stop).under == on_stop[0]
 
 
-def test_ongoing_course_and_cutoff():
+def test_ongoing_course_and_cutoff() -> None:
     late = [a("l", 2023, 1, 1)]
     assert choose_assessments(START, None, late).under == late[0]
     c = choose_assessments(START, None, late, cutoff=date(2022, 1, 1))
@@ -78,7 +78,7 @@ def test_ongoing_course_and_cutoff():
     assert c.under_reason == "no assessment on therapy"
 
 
-def test_landmark_mode():
+def test_landmark_mode() -> None:
     assessments = [a("m5", 2020, 6, 1), a("m7", 2020, 7, 15), a("m11", 2020, 12, 1)]
     c = choose_assessments(START, STOP, assessments, LANDMARK_6_MONTHS)
     assert c.under is not None
@@ -87,7 +87,7 @@ def test_landmark_mode():
     assert c.not_chosen["m11"].startswith("more than 60 days from the 6-month landmark")
 
 
-def test_landmark_nearest_and_tie():
+def test_landmark_nearest_and_tie() -> None:
     assessments = [a("early", 2020, 6, 21), a("late", 2020, 7, 11)]  # 10 days either side
     c = choose_assessments(START, STOP, assessments, LANDMARK_6_MONTHS)
     assert c.under is not None
@@ -95,6 +95,6 @@ def test_landmark_nearest_and_tie():
     assert "further from the 6-month landmark than early" in c.not_chosen["late"]
 
 
-def test_invalid_course():
+def test_invalid_course() -> None:
     with pytest.raises(InvalidCourseError):
         choose_assessments(STOP, START, [])

@@ -1,4 +1,4 @@
-"""Descriptive summaries: quartiles by Hyndman & Fan type 7, SD with ddof = 1, missing values counted."""
+"""Descriptive summaries: type 7 quartiles, SD with ddof = 1, missing values counted."""
 
 import json
 import math

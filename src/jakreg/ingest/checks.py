@@ -10,11 +10,12 @@ from typing import Any, Protocol
 
 from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
 from jakreg.ingest.validate import StudyRows, ValidRow
-from jakreg.ingest.vocabularies import hgvs_problem, hpo_term, protein_position
+from jakreg.ingest.vocabularies import hgvs_problem, hpo_term
 from jakreg.model.rows import CourseRow, PatientRow
 from jakreg.model.sheets import SHEETS, SheetSpec
 from jakreg.model.vocab import Stat1Domain, VitalStatus
-from jakreg.rules import units
+from jakreg.rules import stat1_domains, units
+from jakreg.rules.base import RuleError
 
 Key = tuple[Any, ...]
 
@@ -65,7 +66,8 @@ def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") and not isinstance(value, dt.date) else value
 
 
-def _p(file: str, sheet: str, vr: ValidRow, column: str | None, message: str, fix: str) -> Problem:
+def _p(study: StudyRows, sheet: str, vr: ValidRow, column: str | None, message: str, fix: str) -> Problem:
+    file = study.file_of(sheet)
     value = show_value(_plain(getattr(vr.row, column))) if column else None
     return Problem(file, sheet, vr.number, column, value, message, fix)
 
@@ -79,7 +81,6 @@ def check_study(
 ) -> None:
     """Add to ``log`` every cross-row problem of ``study``; ``centre`` limits the import to one centre."""
     existing = existing or NothingExisting()
-    file = study.file
     _duplicates(study, log)
     _references(study, log, existing)
     patients = _patients(study, existing)
@@ -91,7 +92,6 @@ def check_study(
     _manifestations(study, log)
     _variants(study, log)
     _labs(study, log)
-    del file
 
 
 def _duplicates(study: StudyRows, log: ProblemLog) -> None:
@@ -102,7 +102,7 @@ def _duplicates(study: StudyRows, log: ProblemLog) -> None:
             if key in first:
                 log.add(
                     Problem(
-                        study.file,
+                        study.file_of(spec.name),
                         spec.name,
                         vr.number,
                         ", ".join(spec.key),
@@ -128,10 +128,12 @@ def _references(study: StudyRows, log: ProblemLog, existing: Existing) -> None:
                     continue
                 if key in in_file or existing.has(ref.sheet, key):
                     continue
+                if study.failed(ref.sheet, ref.target, key):
+                    continue  # the referenced row has its own error already
                 shown = " / ".join(str(k) for k in key)
                 log.add(
                     Problem(
-                        study.file,
+                        study.file_of(spec.name),
                         spec.name,
                         vr.number,
                         ", ".join(ref.columns),
@@ -177,7 +179,7 @@ def _patient_identity(
         if before is not None and before.centre != row.centre:
             log.add(
                 _p(
-                    study.file,
+                    study,
                     "patients",
                     vr,
                     "centre",
@@ -191,7 +193,7 @@ def _patient_identity(
         if owner is not None and owner != row.patient_id:
             log.add(
                 _p(
-                    study.file,
+                    study,
                     "patients",
                     vr,
                     "local_id",
@@ -203,7 +205,7 @@ def _patient_identity(
         if seen is not None and seen[0] != row.patient_id:
             log.add(
                 _p(
-                    study.file,
+                    study,
                     "patients",
                     vr,
                     "local_id",
@@ -221,7 +223,7 @@ def _centre_scope(
         if getattr(vr.row, "centre", None) != centre:
             log.add(
                 _p(
-                    study.file,
+                    study,
                     "centres",
                     vr,
                     "centre",
@@ -238,7 +240,7 @@ def _centre_scope(
             if info is not None and info.centre != centre:
                 log.add(
                     _p(
-                        study.file,
+                        study,
                         spec.name,
                         vr,
                         "patient_id",
@@ -282,7 +284,7 @@ def _dates_in_life(
                 if info.birth_year_month and value < _birth_floor(info.birth_year_month):
                     log.add(
                         _p(
-                            study.file,
+                            study,
                             spec.name,
                             vr,
                             column,
@@ -297,7 +299,7 @@ def _dates_in_life(
                 ):
                     log.add(
                         _p(
-                            study.file,
+                            study,
                             spec.name,
                             vr,
                             column,
@@ -326,7 +328,7 @@ def _dates_in_course(study: StudyRows, log: ProblemLog, existing: Existing) -> N
                 shown = f"{start.isoformat()} to {stop.isoformat() if stop else 'ongoing'}"
                 log.add(
                     _p(
-                        study.file,
+                        study,
                         sheet,
                         vr,
                         "date",
@@ -344,7 +346,7 @@ def _manifestations(study: StudyRows, log: ProblemLog) -> None:
         if term is None:
             log.add(
                 _p(
-                    study.file,
+                    study,
                     "manifestations",
                     vr,
                     "hpo_id",
@@ -355,7 +357,7 @@ def _manifestations(study: StudyRows, log: ProblemLog) -> None:
         elif label is not None and label.casefold() != term.label.casefold():
             log.add(
                 _p(
-                    study.file,
+                    study,
                     "manifestations",
                     vr,
                     "hpo_label",
@@ -366,8 +368,6 @@ def _manifestations(study: StudyRows, log: ProblemLog) -> None:
 
 
 def _variants(study: StudyRows, log: ProblemLog) -> None:
-    from jakreg.rules import stat1_domains
-
     for vr in study.rows("variants"):
         for column, prefix in (("hgvs_c", "c."), ("hgvs_p", "p.")):
             text = getattr(vr.row, column)
@@ -377,27 +377,39 @@ def _variants(study: StudyRows, log: ProblemLog) -> None:
             if wrong is not None:
                 example = "c.821G>A" if prefix == "c." else "p.Arg274Gln or p.(Arg274Gln)"
                 log.add(
-                    _p(study.file, "variants", vr, column, wrong, f"write it like {example}")
+                    _p(study, "variants", vr, column, wrong, f"write it like {example}")
                 )
         hgvs_p = getattr(vr.row, "hgvs_p")
         domain = getattr(vr.row, "domain")
-        if hgvs_p is None or domain is None or getattr(vr.row, "gene") != "STAT1":
+        if hgvs_p is None or domain in (None, Stat1Domain.unknown):
             continue
-        position = protein_position(hgvs_p)
-        derived = stat1_domains.domain_at(position).domain if position is not None else None
-        if derived is not None and derived != domain.value and domain is not Stat1Domain.unknown:
+        if getattr(vr.row, "gene") != "STAT1":
+            continue
+        derived = stat1_domain(hgvs_p)
+        if derived is not None and derived != domain.value:
             log.add(
                 Problem(
-                    study.file,
+                    study.file_of("variants"),
                     "variants",
                     vr.number,
                     "domain",
                     domain.value,
-                    f"position {position} lies in the {derived} domain of jakreg's STAT1 table",
-                    f"check the variant; leave domain blank to use {derived!r}",
+                    f"the protein position lies in the {derived} domain of jakreg's STAT1 table",
+                    f"check the variant and the domain; leave domain blank to use {derived!r}",
                     Severity.warning,
                 )
             )
+
+
+def stat1_domain(hgvs_p: str) -> str | None:
+    """The domain code (as in Stat1Domain) of a STAT1 protein change, or None when not placeable."""
+    try:
+        assigned = stat1_domains.domain_of_variant(hgvs_p)
+    except RuleError:
+        return None
+    if assigned.domain is None:
+        return None
+    return assigned.domain.lower().replace("-", "_")
 
 
 def _labs(study: StudyRows, log: ProblemLog) -> None:
@@ -406,7 +418,7 @@ def _labs(study: StudyRows, log: ProblemLog) -> None:
         if analyte not in units.ANALYTES:
             log.add(
                 _p(
-                    study.file,
+                    study,
                     "labs",
                     vr,
                     "analyte",
@@ -420,7 +432,7 @@ def _labs(study: StudyRows, log: ProblemLog) -> None:
         except units.UnknownUnitError:
             log.add(
                 _p(
-                    study.file,
+                    study,
                     "labs",
                     vr,
                     "unit",

@@ -32,9 +32,19 @@ class StudyRows:
 
     file: str
     sheets: dict[str, list[ValidRow]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    # keys (as text) of rows that failed validation, so rows referring to them are not blamed too
+    failed_keys: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
 
     def rows(self, sheet: str) -> list[ValidRow]:
         return self.sheets.get(sheet, [])
+
+    def file_of(self, sheet: str) -> str:
+        return self.files.get(sheet, self.file)
+
+    def failed(self, sheet: str, columns: tuple[str, ...], values: tuple[Any, ...]) -> bool:
+        del columns
+        return tuple(key_text(v) for v in values) in self.failed_keys.get(sheet, set())
 
     @property
     def n_rows(self) -> int:
@@ -95,7 +105,8 @@ class _Translator:
                 "less_than_equal": "at most",
             }[kind]
             limit = next(iter(ctx.values()))
-            return "the value is out of range", f"use a value {words} {limit}"
+            shown = f"{limit:g}" if isinstance(limit, int | float) else str(limit)
+            return "the value is out of range", f"use a value {words} {shown}"
         if kind == "string_pattern_mismatch":
             return "not in the expected form", _PATTERN_FIX.get(column or "", "check the value")
         if kind == "string_too_long":
@@ -103,6 +114,18 @@ class _Translator:
         if kind in {"string_type", "bool_type"}:
             return "not text", "write the value as text"
         return str(err["msg"]), "check the value"
+
+
+def key_text(value: Any) -> str:
+    """One text form of a key cell, whether it came typed from xlsx, as CSV text or validated."""
+    value = getattr(value, "value", value)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    return str(value).strip()
 
 
 def _normalise_header(cell: Any) -> str:
@@ -172,7 +195,9 @@ def validate_sheets(
             )
             continue
         seen[key] = raw
-        study.sheets[spec.name] = list(_validate_sheet(raw, spec, log, today, progress))
+        study.files[spec.name] = raw.file
+        failed = study.failed_keys.setdefault(spec.name, set())
+        study.sheets[spec.name] = list(_validate_sheet(raw, spec, log, today, progress, failed))
     return study
 
 
@@ -182,6 +207,7 @@ def _validate_sheet(
     log: ProblemLog,
     today: dt.date,
     progress: ProgressFn | None,
+    failed: set[tuple[str, ...]],
 ) -> Iterable[ValidRow]:
     fields = spec.row.model_fields
     columns: dict[int, str] = {}
@@ -250,12 +276,14 @@ def _validate_sheet(
                     )
                 )
             if bad:
+                failed.add(tuple(key_text(values.get(k)) for k in spec.key))
                 continue
         try:
             row = spec.row.model_validate(values, context=context)
         except ValidationError as exc:
             for p in translator.problems(exc, raw.file, raw.name, number, shown):
                 log.add(p)
+            failed.add(tuple(key_text(values.get(k)) for k in spec.key))
             continue
         yield ValidRow(number, row)
     if progress is not None:

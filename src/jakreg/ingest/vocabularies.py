@@ -71,9 +71,3 @@ def hgvs_problem(text: str, prefix: str) -> str | None:
     except MaveHgvsParseError as exc:
         return f"not valid HGVS syntax ({exc})"
     return None
-
-
-def protein_position(hgvs_p: str) -> int | None:
-    """The first amino-acid position of a protein change (p.Arg274Gln -> 274), or None."""
-    m = re.search(r"[A-Za-z*]{1,3}(\d+)", _normalise_hgvs(hgvs_p).removeprefix("p."))
-    return int(m.group(1)) if m else None

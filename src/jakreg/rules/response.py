@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from jakreg.rules.base import (
     RuleError,
@@ -116,6 +117,9 @@ def derive_response(
     )
 
 
+K = TypeVar("K", bound=Hashable)
+
+
 @dataclass(frozen=True)
 class Disagreement:
     key: Hashable
@@ -124,8 +128,8 @@ class Disagreement:
 
 
 def disagreements(
-    recorded: Mapping[Hashable, Response | str],
-    derived: Mapping[Hashable, Response | DerivedResponse],
+    recorded: Mapping[K, Response | str],
+    derived: Mapping[K, Response | DerivedResponse],
 ) -> list[Disagreement]:
     """Keys (e.g. (course, time point)) where the recorded and derived responses differ.
 

@@ -21,8 +21,15 @@ class Analyte:
     code: str
     label: str
     canonical_unit: str
-    # normalised unit spelling -> factor that multiplies a value into the canonical unit
-    factors: dict[str, float]
+    # unit as people write it -> factor that multiplies a value into the canonical unit
+    units: dict[str, float]
+
+    def factor(self, unit: str) -> float | None:
+        wanted = normalise_unit(unit)
+        for spelling, factor in self.units.items():
+            if normalise_unit(spelling) == wanted:
+                return factor
+        return None
 
 
 @dataclass(frozen=True)
@@ -32,21 +39,21 @@ class Converted:
     unit: str
 
 
-_ENZYME = {"u/l": 1.0, "iu/l": 1.0, "ukat/l": 60.0}  # 1 µkat/L = 60 U/L
+_ENZYME = {"U/L": 1.0, "IU/L": 1.0, "µkat/L": 60.0}  # 1 µkat/L = 60 U/L
 _COUNT = {
-    "10^9/l": 1.0,
-    "g/l": 1.0,  # "giga per litre", as French and Spanish labs write counts
-    "10^3/ul": 1.0,
-    "k/ul": 1.0,
-    "/ul": 0.001,
-    "cells/ul": 0.001,
+    "10^9/L": 1.0,
+    "G/L": 1.0,  # "giga per litre", as French and Spanish labs write counts
+    "10^3/µL": 1.0,
+    "K/µL": 1.0,
+    "/µL": 0.001,
+    "cells/µL": 0.001,
     "/mm3": 0.001,
     "cells/mm3": 0.001,
 }
 
 # Molar conversions: bilirubin 17.1 µmol/L per mg/dL (M 584.7 g/mol); cholesterol 0.02586 mmol/L per
 # mg/dL (M 386.7); triglycerides 0.01129 mmol/L per mg/dL (as triolein, M 885.7); creatinine
-# 88.42 µmol/L per mg/dL (M 113.1); haemoglobin 16.11 g/L per mmol/L (monomer, M 16,114 g/mol... /1000).
+# 88.42 µmol/L per mg/dL (M 113.1); haemoglobin 16.11 g/L per mmol/L (per haem monomer, M 16,114).
 ANALYTES: dict[str, Analyte] = {
     a.code: a
     for a in [
@@ -55,21 +62,21 @@ ANALYTES: dict[str, Analyte] = {
         Analyte("alp", "Alkaline phosphatase (ALP)", "U/L", _ENZYME),
         Analyte("ggt", "Gamma-glutamyl transferase (GGT)", "U/L", _ENZYME),
         Analyte("ck", "Creatine kinase (CK/CPK)", "U/L", _ENZYME),
-        Analyte("bilirubin", "Total bilirubin", "µmol/L", {"umol/l": 1.0, "mg/dl": 17.1}),
+        Analyte("bilirubin", "Total bilirubin", "µmol/L", {"µmol/L": 1.0, "mg/dL": 17.1}),
         Analyte("neutrophils", "Neutrophil count", "10^9/L", _COUNT),
         Analyte("lymphocytes", "Lymphocyte count", "10^9/L", _COUNT),
         Analyte("wbc", "White blood cell count", "10^9/L", _COUNT),
         Analyte("platelets", "Platelet count", "10^9/L", _COUNT),
-        Analyte("haemoglobin", "Haemoglobin", "g/L", {"g/l": 1.0, "g/dl": 10.0, "mmol/l": 16.11}),
-        Analyte("cholesterol", "Total cholesterol", "mmol/L", {"mmol/l": 1.0, "mg/dl": 0.02586}),
+        Analyte("haemoglobin", "Haemoglobin", "g/L", {"g/L": 1.0, "g/dL": 10.0, "mmol/L": 16.11}),
+        Analyte("cholesterol", "Total cholesterol", "mmol/L", {"mmol/L": 1.0, "mg/dL": 0.02586}),
         Analyte(
-            "triglycerides", "Triglycerides", "mmol/L", {"mmol/l": 1.0, "mg/dl": 0.01129}
+            "triglycerides", "Triglycerides", "mmol/L", {"mmol/L": 1.0, "mg/dL": 0.01129}
         ),
-        Analyte("creatinine", "Creatinine", "µmol/L", {"umol/l": 1.0, "mg/dl": 88.42}),
-        Analyte("crp", "C-reactive protein", "mg/L", {"mg/l": 1.0, "mg/dl": 10.0}),
-        Analyte("igg", "Immunoglobulin G", "g/L", {"g/l": 1.0, "mg/dl": 0.01}),
-        Analyte("iga", "Immunoglobulin A", "g/L", {"g/l": 1.0, "mg/dl": 0.01}),
-        Analyte("igm", "Immunoglobulin M", "g/L", {"g/l": 1.0, "mg/dl": 0.01}),
+        Analyte("creatinine", "Creatinine", "µmol/L", {"µmol/L": 1.0, "mg/dL": 88.42}),
+        Analyte("crp", "C-reactive protein", "mg/L", {"mg/L": 1.0, "mg/dL": 10.0}),
+        Analyte("igg", "Immunoglobulin G", "g/L", {"g/L": 1.0, "mg/dL": 0.01}),
+        Analyte("iga", "Immunoglobulin A", "g/L", {"g/L": 1.0, "mg/dL": 0.01}),
+        Analyte("igm", "Immunoglobulin M", "g/L", {"g/L": 1.0, "mg/dL": 0.01}),
     ]
 }
 
@@ -91,8 +98,7 @@ def normalise_unit(unit: str) -> str:
 def accepted_units(analyte: str) -> list[str]:
     """The unit spellings accepted for an analyte, canonical first (for error messages and docs)."""
     a = _analyte(analyte)
-    others = sorted(k for k in a.factors if normalise_unit(a.canonical_unit) != k)
-    return [a.canonical_unit, *others]
+    return list(a.units)  # canonical first, by construction
 
 
 def _analyte(code: str) -> Analyte:
@@ -106,7 +112,7 @@ def _analyte(code: str) -> Analyte:
 def convert(analyte: str, value: float, unit: str) -> Converted:
     """Convert a value to the analyte's canonical unit; raise UnknownUnitError for a unit not known."""
     a = _analyte(analyte)
-    factor = a.factors.get(normalise_unit(unit))
+    factor = a.factor(unit)
     if factor is None:
         raise UnknownUnitError(
             f"unit {unit!r} is not known for {analyte}; use one of: {', '.join(accepted_units(analyte))}"

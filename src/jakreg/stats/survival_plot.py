@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.colors import to_hex
 from matplotlib.transforms import blended_transform_factory
 
 from jakreg.stats.survival import (
@@ -32,7 +33,7 @@ def _draw_curve(ax: Axes, curve: StepCurve, label: str, color: str | None = None
     ax.fill_between(
         curve.times, lower, upper, step="post", alpha=0.2, color=line.get_color(), linewidth=0
     )
-    return str(line.get_color())
+    return to_hex(line.get_color())
 
 
 def add_at_risk_row(
