@@ -25,34 +25,64 @@ BASE: dict[str, list[dict[str, Any]]] = {
         }
     ],
     "variants": [
-        {"patient_id": "BCN-01", "transcript": "NM_007315.4", "hgvs_c": "c.821G>A",
-         "hgvs_p": "p.Arg274Gln"}
-    ],  # fmt: skip
+        {
+            "patient_id": "BCN-01",
+            "transcript": "NM_007315.4",
+            "hgvs_c": "c.821G>A",
+            "hgvs_p": "p.Arg274Gln",
+        }
+    ],
     "manifestations": [
-        {"patient_id": "BCN-01", "hpo_id": "HP:0002728",
-         "hpo_label": "Chronic mucocutaneous candidiasis", "status_at_start": "active"}
-    ],  # fmt: skip
+        {
+            "patient_id": "BCN-01",
+            "hpo_id": "HP:0002728",
+            "hpo_label": "Chronic mucocutaneous candidiasis",
+            "status_at_start": "active",
+        }
+    ],
     "courses": [
-        {"patient_id": "BCN-01", "course_no": 1, "drug": "ruxolitinib",
-         "start_date": "2021-03-01", "azole_comedication": "no"}
-    ],  # fmt: skip
+        {
+            "patient_id": "BCN-01",
+            "course_no": 1,
+            "drug": "ruxolitinib",
+            "start_date": "2021-03-01",
+            "azole_comedication": "no",
+        }
+    ],
     "doses": [
-        {"patient_id": "BCN-01", "course_no": 1, "date": "2021-03-01", "mg_per_dose": 5,
-         "doses_per_day": 2, "weight_kg": 30, "height_cm": 135}
-    ],  # fmt: skip
+        {
+            "patient_id": "BCN-01",
+            "course_no": 1,
+            "date": "2021-03-01",
+            "mg_per_dose": 5,
+            "doses_per_day": 2,
+            "weight_kg": 30,
+            "height_cm": 135,
+        }
+    ],
     "assessments": [
         {"patient_id": "BCN-01", "date": "2021-02-15", "total": 14.5},
         {"patient_id": "BCN-01", "date": "2021-09-01", "total": 6.25},
     ],
     "labs": [
-        {"patient_id": "BCN-01", "date": "2021-02-20", "analyte": "alt", "value": 30,
-         "unit": "U/L", "uln": 40},
-        {"patient_id": "BCN-01", "date": "2021-04-01", "analyte": "alt", "value": 130,
-         "unit": "U/L", "uln": 40},
-    ],  # fmt: skip
-    "responses": [
-        {"patient_id": "BCN-01", "course_no": 1, "date": "2021-09-01", "response": "PR"}
+        {
+            "patient_id": "BCN-01",
+            "date": "2021-02-20",
+            "analyte": "alt",
+            "value": 30,
+            "unit": "U/L",
+            "uln": 40,
+        },
+        {
+            "patient_id": "BCN-01",
+            "date": "2021-04-01",
+            "analyte": "alt",
+            "value": 130,
+            "unit": "U/L",
+            "uln": 40,
+        },
     ],
+    "responses": [{"patient_id": "BCN-01", "course_no": 1, "date": "2021-09-01", "response": "PR"}],
 }
 
 

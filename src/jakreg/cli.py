@@ -147,10 +147,14 @@ def _validation_session(db: str | None) -> Any:
 
 @app.command()
 def validate(
-    path: Annotated[Path, typer.Argument(help="A study workbook (.xlsx) or a folder of CSV files.")],
+    path: Annotated[
+        Path, typer.Argument(help="A study workbook (.xlsx) or a folder of CSV files.")
+    ],
     db: DbOption = None,
     centre: CentreOption = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json.")
+    ] = OutputFormat.text,
     max_problems: Annotated[
         int, typer.Option("--max-problems", help="Show at most this many problems.")
     ] = 1000,
@@ -180,7 +184,9 @@ def validate(
 
 @app.command("import")
 def import_(
-    path: Annotated[Path, typer.Argument(help="A study workbook (.xlsx) or a folder of CSV files.")],
+    path: Annotated[
+        Path, typer.Argument(help="A study workbook (.xlsx) or a folder of CSV files.")
+    ],
     db: DbOption = None,
     centre: CentreOption = None,
     actor: Annotated[
@@ -228,7 +234,9 @@ def export(
     centre: CentreOption = None,
     include_local_ids: Annotated[
         bool,
-        typer.Option("--include-local-ids", help="Keep local ids (only with --centre, for that centre)."),
+        typer.Option(
+            "--include-local-ids", help="Keep local ids (only with --centre, for that centre)."
+        ),
     ] = False,
 ) -> None:
     """Write the database back as a study workbook (pseudonymised; derived values on derived_* sheets)."""

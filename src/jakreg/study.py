@@ -245,7 +245,9 @@ def verify_audit(url: str | None = None) -> tuple[int, Any]:
         return n, verify_chain(session)
 
 
-def audit_events(url: str | None = None, *, patient: str | None = None, limit: int = 50) -> list[Any]:
+def audit_events(
+    url: str | None = None, *, patient: str | None = None, limit: int = 50
+) -> list[Any]:
     from sqlalchemy import select
 
     from jakreg.store.tables import AuditEvent

@@ -241,9 +241,14 @@ CASES: list[tuple[str, dict[str, list[dict[str, Any]]], str]] = [
         "local id twice",
         with_rows(
             "patients",
-            {"patient_id": "BCN-02", "centre": "BCN", "local_id": "H-7", "sex": "male",
-             "birth_year_month": "2015-01"},
-        ),  # fmt: skip
+            {
+                "patient_id": "BCN-02",
+                "centre": "BCN",
+                "local_id": "H-7",
+                "sex": "male",
+                "birth_year_month": "2015-01",
+            },
+        ),
         "patients.csv, sheet patients, row 3, column local_id: the same local id is given to "
         "BCN-01 in row 2 (value 'H-7'). Fix: one local id belongs to one patient",
     ),
@@ -279,7 +284,9 @@ def test_base_study_is_clean(tmp_path: Path) -> None:
 
 
 def test_domain_mismatch_is_a_warning_not_an_error(tmp_path: Path) -> None:
-    checked = check_path(write_study(tmp_path / "s", edited("variants", 0, domain="sh2")), today=TODAY)
+    checked = check_path(
+        write_study(tmp_path / "s", edited("variants", 0, domain="sh2")), today=TODAY
+    )
     assert checked.log.ok
     [warning] = checked.log.kept
     assert warning.severity.value == "warning"

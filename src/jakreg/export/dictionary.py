@@ -53,8 +53,10 @@ def data_dictionary() -> list[ColumnInfo]:
             if (spec.name, name) == ("labs", "unit"):
                 unit = "as reported; see the units sheet of docs/workbook.md"
             default = info.default
-            shown_default = "" if info.is_required() or default is None else str(
-                getattr(default, "value", default)
+            shown_default = (
+                ""
+                if info.is_required() or default is None
+                else str(getattr(default, "value", default))
             )
             out.append(
                 ColumnInfo(

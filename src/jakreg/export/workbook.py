@@ -62,7 +62,16 @@ def empty_tables() -> dict[str, Table]:
 
 
 def dictionary_table() -> Table:
-    header = ["sheet", "column", "type", "unit", "allowed_values", "required", "default", "description"]
+    header = [
+        "sheet",
+        "column",
+        "type",
+        "unit",
+        "allowed_values",
+        "required",
+        "default",
+        "description",
+    ]
     rows: list[list[Any]] = [
         [c.sheet, c.column, c.type, c.unit, ", ".join(c.allowed), "yes" if c.required else "no",
          c.default, c.description]
@@ -163,14 +172,17 @@ def _deterministic_zip(data: bytes, when: dt.datetime) -> bytes:
     """Rewrite the xlsx zip with fixed timestamps (openpyxl stamps the save time into it)."""
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for item in src.infolist():
             content = src.read(item.filename)
             if item.filename == "docProps/core.xml":
                 content = _MODIFIED.sub(
-                    b'<dcterms:modified xsi:type="dcterms:W3CDTF">' + stamp + b"</dcterms:modified>",
+                    b'<dcterms:modified xsi:type="dcterms:W3CDTF">'
+                    + stamp
+                    + b"</dcterms:modified>",
                     content,
                 )
             info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
 from jakreg.ingest.validate import StudyRows, ValidRow
 from jakreg.ingest.vocabularies import hgvs_problem, hpo_term
-from jakreg.model.rows import CourseRow, PatientRow
+from jakreg.model.rows import CourseRow, LabRow, ManifestationRow, PatientRow, VariantRow
 from jakreg.model.sheets import SHEETS, SheetSpec
 from jakreg.model.vocab import Stat1Domain, VitalStatus
 from jakreg.rules import stat1_domains, units
@@ -66,7 +66,9 @@ def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") and not isinstance(value, dt.date) else value
 
 
-def _p(study: StudyRows, sheet: str, vr: ValidRow, column: str | None, message: str, fix: str) -> Problem:
+def _p(
+    study: StudyRows, sheet: str, vr: ValidRow, column: str | None, message: str, fix: str
+) -> Problem:
     file = study.file_of(sheet)
     value = show_value(_plain(getattr(vr.row, column))) if column else None
     return Problem(file, sheet, vr.number, column, value, message, fix)
@@ -265,9 +267,7 @@ _DATE_COLUMNS = (
 )
 
 
-def _dates_in_life(
-    study: StudyRows, log: ProblemLog, patients: dict[str, KnownPatient]
-) -> None:
+def _dates_in_life(study: StudyRows, log: ProblemLog, patients: dict[str, KnownPatient]) -> None:
     for spec in SHEETS:
         if spec.name == "centres":
             continue
@@ -340,8 +340,10 @@ def _dates_in_course(study: StudyRows, log: ProblemLog, existing: Existing) -> N
 
 def _manifestations(study: StudyRows, log: ProblemLog) -> None:
     for vr in study.rows("manifestations"):
-        hpo_id = getattr(vr.row, "hpo_id")
-        label = getattr(vr.row, "hpo_label")
+        if not isinstance(vr.row, ManifestationRow):
+            continue
+        hpo_id = vr.row.hpo_id
+        label = vr.row.hpo_label
         term = hpo_term(hpo_id)
         if term is None:
             log.add(
@@ -376,14 +378,14 @@ def _variants(study: StudyRows, log: ProblemLog) -> None:
             wrong = hgvs_problem(text, prefix)
             if wrong is not None:
                 example = "c.821G>A" if prefix == "c." else "p.Arg274Gln or p.(Arg274Gln)"
-                log.add(
-                    _p(study, "variants", vr, column, wrong, f"write it like {example}")
-                )
-        hgvs_p = getattr(vr.row, "hgvs_p")
-        domain = getattr(vr.row, "domain")
+                log.add(_p(study, "variants", vr, column, wrong, f"write it like {example}"))
+        if not isinstance(vr.row, VariantRow):
+            continue
+        hgvs_p = vr.row.hgvs_p
+        domain = vr.row.domain
         if hgvs_p is None or domain in (None, Stat1Domain.unknown):
             continue
-        if getattr(vr.row, "gene") != "STAT1":
+        if vr.row.gene != "STAT1":
             continue
         derived = stat1_domain(hgvs_p)
         if derived is not None and derived != domain.value:
@@ -414,7 +416,9 @@ def stat1_domain(hgvs_p: str) -> str | None:
 
 def _labs(study: StudyRows, log: ProblemLog) -> None:
     for vr in study.rows("labs"):
-        analyte = getattr(vr.row, "analyte")
+        if not isinstance(vr.row, LabRow):
+            continue
+        analyte = vr.row.analyte
         if analyte not in units.ANALYTES:
             log.add(
                 _p(
@@ -428,7 +432,7 @@ def _labs(study: StudyRows, log: ProblemLog) -> None:
             )
             continue
         try:
-            units.convert(analyte, getattr(vr.row, "value"), getattr(vr.row, "unit"))
+            units.convert(analyte, vr.row.value, vr.row.unit)
         except units.UnknownUnitError:
             log.add(
                 _p(

@@ -195,9 +195,7 @@ def _read_excel(path: Path, log: ProblemLog) -> Iterator[RawSheet]:
                 break
             header_row += 1
         if header is None:
-            log.add(
-                _file_problem(path.name, "the sheet is empty", "add the header row", name)
-            )
+            log.add(_file_problem(path.name, "the sheet is empty", "add the header row", name))
             continue
 
         def rows(
@@ -240,7 +238,9 @@ def _formula_cells(path: Path) -> dict[str, dict[int, list[int]]]:
         with zipfile.ZipFile(path) as zf:
             wb = ElementTree.fromstring(zf.read("xl/workbook.xml"))  # noqa: S314 (own zip, not a URL)
             rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
-            targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("p:Relationship", _NS)}
+            targets = {
+                r.get("Id"): r.get("Target", "") for r in rels.findall("p:Relationship", _NS)
+            }
             for s in wb.findall("m:sheets/m:sheet", _NS):
                 target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
                 member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"

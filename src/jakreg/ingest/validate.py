@@ -110,7 +110,10 @@ class _Translator:
         if kind == "string_pattern_mismatch":
             return "not in the expected form", _PATTERN_FIX.get(column or "", "check the value")
         if kind == "string_too_long":
-            return "the text is too long", f"shorten it to at most {ctx.get('max_length')} characters"
+            return (
+                "the text is too long",
+                f"shorten it to at most {ctx.get('max_length')} characters",
+            )
         if kind in {"string_type", "bool_type"}:
             return "not text", "write the value as text"
         return str(err["msg"]), "check the value"
@@ -219,12 +222,12 @@ def _validate_sheet(
         if name not in fields:
             close = difflib.get_close_matches(name, list(fields), n=1)
             fix = f"rename it to {close[0]!r}" if close else "remove the column"
-            log.add(
-                Problem(raw.file, raw.name, 1, str(cell), None, "unknown column", fix)
-            )
+            log.add(Problem(raw.file, raw.name, 1, str(cell), None, "unknown column", fix))
             header_ok = False
         elif name in columns.values():
-            log.add(Problem(raw.file, raw.name, 1, name, None, "the column is given twice", "keep one"))
+            log.add(
+                Problem(raw.file, raw.name, 1, name, None, "the column is given twice", "keep one")
+            )
             header_ok = False
         else:
             columns[index] = name

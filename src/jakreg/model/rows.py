@@ -176,9 +176,7 @@ class VariantRow(Row):
 
 class ManifestationRow(Row):
     patient_id: Pseudonym = Field(description="Study pseudonym from the patients sheet")
-    hpo_id: str = Field(
-        pattern=r"^HP:\d{7}$", description="HPO term id (e.g. HP:0002728 for CMC)"
-    )
+    hpo_id: str = Field(pattern=r"^HP:\d{7}$", description="HPO term id (e.g. HP:0002728 for CMC)")
     hpo_label: str | None = Field(None, description="HPO term label; checked against the id")
     onset_age_years: float | None = Field(
         None, ge=0, le=120, description="Age at onset", json_schema_extra=unit("years")
@@ -273,9 +271,7 @@ class AssessmentRow(Row):
     score_version: str = Field(
         "unknown", max_length=20, description="Score version (e.g. 2.1); unknown if not recorded"
     )
-    total: float | None = Field(
-        None, ge=0, le=1000, description="Total as reported by the centre"
-    )
+    total: float | None = Field(None, ge=0, le=1000, description="Total as reported by the centre")
     assessor_role: AssessorRole = Field(AssessorRole.physician, description="Who assessed")
 
 
@@ -322,13 +318,17 @@ class BiomarkerRow(Row):
     value: float = Field(description="Value")
     unit: str = Field(max_length=40, description="Unit (e.g. MFI ratio, pg/mL, score)")
     ref_low: float | None = Field(None, description="Lower end of the laboratory's reference range")
-    ref_high: float | None = Field(None, description="Upper end of the laboratory's reference range")
+    ref_high: float | None = Field(
+        None, description="Upper end of the laboratory's reference range"
+    )
 
     @model_validator(mode="after")
     def _other(self) -> Self:
         if self.marker is Biomarker.other and not self.marker_detail:
             raise problem(
-                "marker 'other' needs its name", "say which marker in marker_detail", "marker_detail"
+                "marker 'other' needs its name",
+                "say which marker in marker_detail",
+                "marker_detail",
             )
         return self
 
@@ -343,7 +343,9 @@ class AdverseEventRow(Row):
     grade: int | None = Field(None, ge=1, le=5, description="CTCAE grade")
     serious: YesNoUnknown = Field(YesNoUnknown.unknown, description="Serious adverse event")
     attribution: Attribution = Field(description="Relation to the JAK inhibitor")
-    action_taken: ActionTaken = Field(ActionTaken.unknown, description="Action on the JAK inhibitor")
+    action_taken: ActionTaken = Field(
+        ActionTaken.unknown, description="Action on the JAK inhibitor"
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> Self:

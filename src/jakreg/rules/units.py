@@ -69,9 +69,7 @@ ANALYTES: dict[str, Analyte] = {
         Analyte("platelets", "Platelet count", "10^9/L", _COUNT),
         Analyte("haemoglobin", "Haemoglobin", "g/L", {"g/L": 1.0, "g/dL": 10.0, "mmol/L": 16.11}),
         Analyte("cholesterol", "Total cholesterol", "mmol/L", {"mmol/L": 1.0, "mg/dL": 0.02586}),
-        Analyte(
-            "triglycerides", "Triglycerides", "mmol/L", {"mmol/L": 1.0, "mg/dL": 0.01129}
-        ),
+        Analyte("triglycerides", "Triglycerides", "mmol/L", {"mmol/L": 1.0, "mg/dL": 0.01129}),
         Analyte("creatinine", "Creatinine", "µmol/L", {"µmol/L": 1.0, "mg/dL": 88.42}),
         Analyte("crp", "C-reactive protein", "mg/L", {"mg/L": 1.0, "mg/dL": 10.0}),
         Analyte("igg", "Immunoglobulin G", "g/L", {"g/L": 1.0, "mg/dL": 0.01}),

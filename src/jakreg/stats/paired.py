@@ -66,6 +66,7 @@ class WilcoxonResult:
 
     p_value: float | None
     statistic: float | None  # scipy's: min(R+, R−) for two-sided, else R+
+    # Rank sums of positive and negative differences; a zero's rank (pratt, zsplit) is in neither.
     r_plus: float | None
     r_minus: float | None
     z: float | None  # only for the asymptotic method

@@ -75,6 +75,7 @@ class HodgesLehmannResult:
             "achieved_level": json_float(self.achieved_level),
             "order_statistic": self.order_statistic,
             "n_walsh": self.n_walsh,
+            "zero_differences": "included",
             "ci_method": self.ci_method,
             "computable": self.computable,
             "reason": self.reason,

@@ -29,7 +29,8 @@ TIE_HANDLING = (
     "reason in alphabetical order keeps the recorded time, earlier ones move back by a fraction of "
     "the smallest gap between distinct times) instead of lifelines' random jitter; the estimate at "
     "and after each tied time equals the Aalen–Johansen estimate with ties, and curves are "
-    "reported at the recorded times"
+    "reported at the recorded times; confidence limits are lifelines' variance computed on the "
+    "separated times"
 )
 
 

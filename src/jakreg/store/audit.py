@@ -115,7 +115,8 @@ def verify_chain(session: Session) -> BrokenLink | None:
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(5000):
         if event.prev_hash != prev:
             return BrokenLink(
-                event.id, "its link to the previous event is broken (an event deleted or reordered?)"
+                event.id,
+                "its link to the previous event is broken (an event deleted or reordered?)",
             )
         if event_hash(prev, event) != event.hash:
             return BrokenLink(event.id, "its content does not match its hash (edited?)")

@@ -225,13 +225,14 @@ def upsert_study(
         touched: list[tuple[Base, str, dict[str, Any] | None, dict[str, Any]]] = []
         for n, vr in enumerate(rows, start=1):
             values = row_values(vr.row)
-            obj = existing.get(tuple(values[k] for k in spec.key))
-            if obj is None:
+            found = existing.get(tuple(values[k] for k in spec.key))
+            if found is None:
                 obj = table(**to_record(spec, values, d))
                 session.add(obj)
                 counts.created += 1
                 touched.append((obj, "create", None, values))
             else:
+                obj = found
                 old = from_record(spec, obj, d)
                 if old == values:
                     counts.unchanged += 1
@@ -253,11 +254,11 @@ def upsert_study(
                 d.patient_pk[values["patient_id"]] = pk
                 d.pseudonym[pk] = values["patient_id"]
                 d.patient_centre[pk] = values["centre"]
-            pid = values.get("patient_id")
+            pid: str | None = values.get("patient_id")
             if spec.name in {"centres", "patients"}:
                 centre = values["centre"]
             else:
-                centre = d.patient_centre[d.patient_pk[pid]]
+                centre = d.patient_centre[d.patient_pk[str(pid)]]
             audit.write(
                 Change(
                     actor=actor,

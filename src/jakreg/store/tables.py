@@ -112,8 +112,6 @@ class TreatmentCourse(Versioned, Base):
     azole_comedication: Mapped[str] = mapped_column(String(8))
 
 
-
-
 class Dose(Versioned, Base):
     __tablename__ = "dose"
     __table_args__ = (
