@@ -20,13 +20,27 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from jakreg import __version__
 from jakreg.errors import JakregError
 from jakreg.ingest.problems import ProblemLog, ValidationFailed
 
+
+class _Translating(TyperGroup):
+    """Turns jakreg's named errors into one red line and exit code 1, for every command."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except JakregError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
     name="jakreg",
+    cls=_Translating,
     help="Registry and analysis toolkit for JAK-inhibitor therapy in inborn errors of immunity.",
     no_args_is_help=True,
     add_completion=False,

@@ -79,7 +79,7 @@ def test_failing_import_leaves_database_byte_for_byte_unchanged(
         {"patient_id": "BCN-01", "date": f"2022-01-{d:02d}", "analyte": "alt", "value": 20,
          "unit": "U/L", "uln": 40}
         for d in range(1, 29)
-    ]  # fmt: skip
+    ]
     bad = {"patient_id": "BCN-01", "date": "2022-02-01", "analyte": "alt", "value": 20,
            "unit": "furlongs"}  # fmt: skip
     with pytest.raises(ValidationFailed) as failed:
@@ -96,7 +96,10 @@ def test_failing_import_leaves_database_byte_for_byte_unchanged(
 def test_failing_import_writes_nothing(db_url: str, tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed):
         import_path(
-            write_study(tmp_path / "b", edited("patients", 0, sex="F")), db_url, actor="x", today=TODAY
+            write_study(tmp_path / "b", edited("patients", 0, sex="F")),
+            db_url,
+            actor="x",
+            today=TODAY,
         )
     assert _count(db_url, Patient) == 0
     assert _count(db_url, AuditEvent) == 0
@@ -106,8 +109,15 @@ def test_import_resolves_references_against_the_database(db_url: str, tmp_path: 
     import_path(write_study(tmp_path / "a"), db_url, actor="alice", today=TODAY)
     later = {
         "labs": [
-            {"patient_id": "BCN-01", "date": "2021-06-01", "analyte": "neutrophils",
-             "value": 900, "unit": "/mm3", "lln": 1500, "uln": 8000}
+            {
+                "patient_id": "BCN-01",
+                "date": "2021-06-01",
+                "analyte": "neutrophils",
+                "value": 900,
+                "unit": "/mm3",
+                "lln": 1500,
+                "uln": 8000,
+            }
         ],  # fmt: skip
         "responses": [
             {"patient_id": "BCN-01", "course_no": 1, "date": "2021-12-01", "response": "CR"}
@@ -138,7 +148,15 @@ def test_derived_grades_and_doses(db_url: str, tmp_path: Path) -> None:
 def test_pseudonym_stays_with_its_centre_and_local_id(db_url: str, tmp_path: Path) -> None:
     import_path(write_study(tmp_path / "a"), db_url, actor="alice", today=TODAY)
     renamed = edited("patients", 0, patient_id="BCN-99")
-    for sheet in ("variants", "manifestations", "courses", "doses", "assessments", "labs", "responses"):
+    for sheet in (
+        "variants",
+        "manifestations",
+        "courses",
+        "doses",
+        "assessments",
+        "labs",
+        "responses",
+    ):
         for row in renamed[sheet]:
             row["patient_id"] = "BCN-99"
     with pytest.raises(ValidationFailed) as failed:
@@ -184,7 +202,12 @@ def test_validation_can_check_against_the_database(db_url: str, tmp_path: Path) 
     import_path(write_study(tmp_path / "a"), db_url, actor="alice", today=TODAY)
     later = write_study(
         tmp_path / "b",
-        {"hsct": [{"patient_id": "BCN-01", "date": "2022-03-01"}, {"patient_id": "NOPE", "date": "2022-03-01"}]},
+        {
+            "hsct": [
+                {"patient_id": "BCN-01", "date": "2022-03-01"},
+                {"patient_id": "NOPE", "date": "2022-03-01"},
+            ]
+        },
     )
     with open_session(db_url) as s:
         checked = check_path(later, s, today=TODAY)

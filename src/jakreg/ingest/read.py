@@ -108,13 +108,16 @@ def _read_csv(path: Path, log: ProblemLog) -> RawSheet | None:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line_end = raw.find(b"\n", exc.start)
+        shown = raw[line_start : line_end if line_end >= 0 else None][:80]
         log.add(
             Problem(
                 path.name,
                 sheet,
                 line,
                 None,
-                repr(raw[exc.start : exc.start + 1]),
+                shown.decode("utf-8", errors="replace").strip(),
                 f"the file is not UTF-8 (byte {raw[exc.start]:#04x} on line {line})",
                 "save the sheet as 'CSV UTF-8' (Excel: Save As > CSV UTF-8)",
             )

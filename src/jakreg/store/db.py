@@ -118,6 +118,17 @@ def explain(exc: SQLAlchemyError) -> str:
 def open_session(url: str | None = None, *, require_schema: bool = True) -> Iterator[Session]:
     """A session on the database; refuses one without the current schema (run `jakreg init`)."""
     resolved = database_url(url)
+    parsed = make_url(resolved)
+    if (
+        require_schema
+        and parsed.drivername.startswith("sqlite")
+        and parsed.database not in (None, "", ":memory:")
+        and not Path(parsed.database or "").exists()
+    ):
+        raise DatabaseError(
+            f"the database file {parsed.database} does not exist; "
+            f"run: jakreg init --db {parsed.database}"
+        )
     engine = make_engine(resolved)
     try:
         if require_schema:
