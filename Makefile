@@ -38,6 +38,7 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m jakreg.docs_cli > docs/cli.md
+	$(BIN)/python -m jakreg.export.dictionary > docs/data-dictionary.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache jakreg-demo

@@ -335,6 +335,26 @@ def audit_log(
 
 
 @app.command()
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo database and report.")
+    ] = Path("jakreg-demo"),
+) -> None:
+    """Build a fresh database from the bundled synthetic example study and show what it holds."""
+    from jakreg.study import build_demo_database
+
+    built = build_demo_database(out_dir)
+    s = built.summary
+    out.print(f"Created {built.url} and imported the bundled synthetic example study:")
+    for sheet, counts in s.sheets.items():
+        out.print(f"  {sheet:<18} {counts.created:>4} rows")
+    out.print(
+        f"{s.total('created')} rows, {s.audit_events} audit events. The example is synthetic, "
+        "modelled on the published aggregates of Deyà-Martínez et al., J Clin Immunol 2022."
+    )
+
+
+@app.command()
 def version() -> None:
     """Print jakreg's version and the versions of the rules and ontology it uses."""
     out.print(f"jakreg {__version__}")

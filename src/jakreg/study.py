@@ -257,3 +257,22 @@ def audit_events(
         if patient:
             q = q.where(AuditEvent.patient_id == patient)
         return list(session.scalars(q))
+
+
+@dataclass(frozen=True)
+class DemoDatabase:
+    folder: Path
+    url: str
+    summary: ImportSummary
+
+
+def build_demo_database(out: Path) -> DemoDatabase:
+    """A fresh SQLite database in ``out`` holding the bundled synthetic example study."""
+    out.mkdir(parents=True, exist_ok=True)
+    db_file = out / "demo.db"
+    for stale in out.glob("demo.db*"):
+        stale.unlink()
+    url = f"sqlite:///{db_file}"
+    init_database(url)
+    summary = import_path(example_path(), url, actor="jakreg demo")
+    return DemoDatabase(out, url, summary)

@@ -152,3 +152,10 @@ def test_every_command_has_help_and_is_documented() -> None:
     generated = docs_cli.render()
     on_disk = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
     assert on_disk == generated, "docs/cli.md is out of date: run `make docs`"
+
+
+def test_data_dictionary_doc_is_current() -> None:
+    from jakreg.export.dictionary import render_markdown
+
+    on_disk = (Path(__file__).parents[2] / "docs" / "data-dictionary.md").read_text()
+    assert on_disk == render_markdown(), "docs/data-dictionary.md is out of date: run `make docs`"

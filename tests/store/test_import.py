@@ -118,7 +118,7 @@ def test_import_resolves_references_against_the_database(db_url: str, tmp_path: 
                 "lln": 1500,
                 "uln": 8000,
             }
-        ],  # fmt: skip
+        ],
         "responses": [
             {"patient_id": "BCN-01", "course_no": 1, "date": "2021-12-01", "response": "CR"}
         ],

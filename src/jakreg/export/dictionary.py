@@ -71,3 +71,49 @@ def data_dictionary() -> list[ColumnInfo]:
                 )
             )
     return out
+
+
+def render_markdown() -> str:
+    """docs/data-dictionary.md: every sheet and column (generated; a test keeps it in sync)."""
+    from jakreg.model.sheets import SHEETS_BY_NAME
+
+    lines = [
+        "# Data dictionary",
+        "",
+        "Generated from the row types by `make docs` (`python -m jakreg.export.dictionary`); the "
+        "same table is the `data_dictionary` sheet of `jakreg template`.",
+        "",
+    ]
+    current = ""
+    for c in data_dictionary():
+        if c.sheet != current:
+            current = c.sheet
+            spec = SHEETS_BY_NAME[c.sheet]
+            lines += [
+                f"## `{c.sheet}`",
+                "",
+                spec.description + f" Key: {', '.join(spec.key)}.",
+                "",
+                "| column | type | unit | allowed values | required | default | description |",
+                "|---|---|---|---|---|---|---|",
+            ]
+        allowed = ", ".join(c.allowed)
+        lines.append(
+            f"| `{c.column}` | {c.type} | {c.unit} | {allowed} | {'yes' if c.required else 'no'} "
+            f"| {c.default} | {c.description} |"
+        )
+    lines.append("")
+    return "\n".join(_blank_after_tables(lines))
+
+
+def _blank_after_tables(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("## ") and out and out[-1].startswith("|"):
+            out.append("")
+        out.append(line)
+    return out
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")

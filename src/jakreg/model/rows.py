@@ -98,7 +98,8 @@ class PatientRow(Row):
     )
     sex: Sex = Field(description="Sex")
     birth_year_month: YearMonth | None = Field(
-        None, description="Year and month of birth (YYYY-MM); never the full date"
+        None,
+        description="Year and month of birth (YYYY-MM); never the full date. Required for cohort",
     )
     consanguinity: YesNoUnknown = Field(YesNoUnknown.unknown, description="Parents consanguineous")
     family_history: YesNoUnknown = Field(
