@@ -159,3 +159,20 @@ def test_data_dictionary_doc_is_current() -> None:
 
     on_disk = (Path(__file__).parents[2] / "docs" / "data-dictionary.md").read_text()
     assert on_disk == render_markdown(), "docs/data-dictionary.md is out of date: run `make docs`"
+
+
+def test_score_definition_check(tmp_path: Path) -> None:
+    builtin = Path(__file__).parents[2] / "src/jakreg/rules/data/idda_provisional.yaml"
+    code, output = run("score-definition", "check", str(builtin))
+    assert code == 0, output
+    assert "valid." in output
+    assert "(provisional)" in output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nversion: 1\nitems: []\n")
+    code, output = run("score-definition", "check", str(bad))
+    assert code == 1
+    assert f"error {bad}:3: items: a non-empty list of items is required" in output
+    assert f"error: {bad} is not a valid score definition (6 problem(s))" in output
+    code, output = run("score-definition", "list")
+    assert code == 0
+    assert "idda_provisional" in output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from jakreg.errors import JakregError
 
@@ -25,11 +26,7 @@ class Analyte:
     units: dict[str, float]
 
     def factor(self, unit: str) -> float | None:
-        wanted = normalise_unit(unit)
-        for spelling, factor in self.units.items():
-            if normalise_unit(spelling) == wanted:
-                return factor
-        return None
+        return _factor(self.code, unit)
 
 
 @dataclass(frozen=True)
@@ -79,6 +76,16 @@ ANALYTES: dict[str, Analyte] = {
 }
 
 _SUPERSCRIPTS = str.maketrans({"⁹": "9", "³": "3", "µ": "u", "μ": "u", "×": "x"})
+
+
+@cache
+def _factor(code: str, unit: str) -> float | None:
+    # Cached: an import converts the same few (analyte, unit) pairs hundreds of thousands of times.
+    wanted = normalise_unit(unit)
+    for spelling, factor in ANALYTES[code].units.items():
+        if normalise_unit(spelling) == wanted:
+            return factor
+    return None
 
 
 def normalise_unit(unit: str) -> str:
