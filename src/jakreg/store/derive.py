@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from jakreg.rules import ctcae, dosing, units
@@ -39,28 +40,37 @@ def _first_starts(session: Session, pks: list[int]) -> dict[int, dt.date]:
 
 def _derive_labs(session: Session, pks: list[int]) -> None:
     firsts = _first_starts(session, pks)
-    labs = session.scalars(
-        select(LabResult)
-        .where(LabResult.patient_pk.in_(pks))
-        .order_by(LabResult.patient_pk, LabResult.analyte, LabResult.date)
+    t = LabResult.__table__.c
+    labs = session.execute(
+        select(t.id, t.patient_pk, t.analyte, t.date, t.value, t.unit, t.lln, t.uln)
+        .where(t.patient_pk.in_(pks))
+        .order_by(t.patient_pk, t.analyte, t.date)
     ).all()
     # Baseline: the last value on or before the first JAK-inhibitor start (CTCAE's baseline path).
-    baseline: dict[tuple[int, str], LabResult] = {}
+    baseline: dict[tuple[int, str], Any] = {}
     for lab in labs:
         first = firsts.get(lab.patient_pk)
         if first is not None and lab.date <= first:
             baseline[(lab.patient_pk, lab.analyte)] = lab
+    updates = []
     for lab in labs:
         converted = units.convert(lab.analyte, lab.value, lab.unit)
-        lab.canonical_value = converted.value
-        lab.canonical_unit = converted.unit
+        derived: dict[str, Any] = {
+            "b_id": lab.id,
+            "b_canonical_value": converted.value,
+            "b_canonical_unit": converted.unit,
+            "b_ctcae_term": None,
+            "b_ctcae_grade": None,
+            "b_ctcae_version": None,
+            "b_ctcae_reason": None,
+        }
+        updates.append(derived)
         terms = ctcae.terms_for_analyte(lab.analyte)
         if not terms:
-            lab.ctcae_term = lab.ctcae_grade = lab.ctcae_version = lab.ctcae_reason = None
             continue
         base = baseline.get((lab.patient_pk, lab.analyte))
         base_value = None
-        if base is not None and base is not lab:
+        if base is not None and base.id != lab.id:
             base_value = units.convert(lab.analyte, base.value, base.unit).value
         try:
             graded = ctcae.grade(
@@ -72,13 +82,32 @@ def _derive_labs(session: Session, pks: list[int]) -> None:
                 baseline=base_value,
             )
         except RuleError as exc:
-            lab.ctcae_term, lab.ctcae_grade = terms[0], None
-            lab.ctcae_version, lab.ctcae_reason = ctcae.CTCAE_VERSION, f"not graded: {exc}"
+            derived |= {
+                "b_ctcae_term": terms[0],
+                "b_ctcae_version": ctcae.CTCAE_VERSION,
+                "b_ctcae_reason": f"not graded: {exc}",
+            }
             continue
-        lab.ctcae_term = graded.term
-        lab.ctcae_grade = graded.grade
-        lab.ctcae_version = graded.version
-        lab.ctcae_reason = graded.reason
+        derived |= {
+            "b_ctcae_term": graded.term,
+            "b_ctcae_grade": graded.grade,
+            "b_ctcae_version": graded.version,
+            "b_ctcae_reason": graded.reason,
+        }
+    _bulk_update(session, LabResult.__table__, updates)
+
+
+def _bulk_update(session: Session, table: Any, params: list[dict[str, Any]]) -> None:
+    if not params:
+        return
+    names = [k.removeprefix("b_") for k in params[0] if k != "b_id"]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values({n: bindparam(f"b_{n}") for n in names})
+    )
+    for i in range(0, len(params), 2000):
+        session.execute(statement, params[i : i + 2000])
 
 
 def _canonical(analyte: str, value: float | None, unit: str) -> float | None:
@@ -87,11 +116,20 @@ def _canonical(analyte: str, value: float | None, unit: str) -> float | None:
 
 def _derive_doses(session: Session, pks: list[int]) -> None:
     measurements: dict[int, list[dosing.BodyMeasurement]] = {}
-    for m in session.scalars(select(BodyMeasurement).where(BodyMeasurement.patient_pk.in_(pks))):
-        measurements.setdefault(m.patient_pk, []).append(
-            dosing.BodyMeasurement(on=m.date, weight_kg=m.weight_kg, height_cm=m.height_cm)
+    m = BodyMeasurement.__table__.c
+    for row in session.execute(
+        select(m.patient_pk, m.date, m.weight_kg, m.height_cm).where(m.patient_pk.in_(pks))
+    ):
+        measurements.setdefault(row.patient_pk, []).append(
+            dosing.BodyMeasurement(on=row.date, weight_kg=row.weight_kg, height_cm=row.height_cm)
         )
-    for dose in session.scalars(select(Dose).where(Dose.patient_pk.in_(pks))):
+    t = Dose.__table__.c
+    updates = []
+    for dose in session.execute(
+        select(
+            t.id, t.patient_pk, t.date, t.mg_per_dose, t.doses_per_day, t.weight_kg, t.height_cm
+        ).where(t.patient_pk.in_(pks))
+    ):
         record = dosing.DoseRecord(
             on=dose.date,
             mg_per_dose=dose.mg_per_dose,
@@ -100,7 +138,13 @@ def _derive_doses(session: Session, pks: list[int]) -> None:
             height_cm=dose.height_cm,
         )
         result = dosing.dose_intensity(record, measurements.get(dose.patient_pk, []))
-        dose.mg_per_kg_day = result.mg_per_kg_per_day
-        dose.mg_per_m2_day = result.mg_per_m2_per_day
-        dose.dose_rule = f"{result.info.name} {result.info.version}"
-        dose.dose_note = result.reason
+        updates.append(
+            {
+                "b_id": dose.id,
+                "b_mg_per_kg_day": result.mg_per_kg_per_day,
+                "b_mg_per_m2_day": result.mg_per_m2_per_day,
+                "b_dose_rule": f"{result.info.name} {result.info.version}",
+                "b_dose_note": result.reason,
+            }
+        )
+    _bulk_update(session, Dose.__table__, updates)
