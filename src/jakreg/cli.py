@@ -220,9 +220,8 @@ def import_(
             print_problems(exc.log, OutputFormat.text)
             fail("nothing was imported; fix the errors above and run the import again")
     seconds = time.perf_counter() - started
-    log: ProblemLog = summary.warnings  # type: ignore[attr-defined]
-    if log.kept:
-        print_problems(log, OutputFormat.text)
+    if summary.warnings is not None and summary.warnings.kept:
+        print_problems(summary.warnings, OutputFormat.text)
     table = Table(header_style="bold")
     for col in ("sheet", "created", "updated", "unchanged"):
         table.add_column(col, justify="right" if col != "sheet" else "left")

@@ -106,8 +106,15 @@ def import_path(
     progress: ProgressFn | None = None,
 ) -> ImportSummary:
     """Validate, then write all or nothing in one transaction. Raises ValidationFailed on any error."""
-    with db.open_session(url) as session:
-        checked = check_path(path, session, centre=centre, today=today, progress=progress)
+    with db.open_session(url, write_lock=True) as session:
+        # The lock is taken before validating against the database, so a concurrent import waits and
+        # then sees this one's rows: validate-then-write stays one atomic step.
+        try:
+            db.take_write_lock(session)
+            checked = check_path(path, session, centre=centre, today=today, progress=progress)
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise DatabaseError(db.explain(exc)) from None
         if not checked.log.ok:
             raise ValidationFailed(checked.log)
         sha = fingerprint(path)
@@ -128,7 +135,7 @@ def import_path(
         except SQLAlchemyError as exc:
             session.rollback()
             raise DatabaseError(db.explain(exc)) from None
-        summary.warnings = checked.log  # type: ignore[attr-defined]
+        summary.warnings = checked.log
         return summary
 
 

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,7 +38,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN itself
+
+
+def _begin_immediate(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, write_lock: bool = False) -> Engine:
+    """An engine for ``url``. ``write_lock``: every transaction takes the database's write lock at its
+    start (SQLite: BEGIN IMMEDIATE), so a validate-then-write import cannot interleave with another."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -54,7 +64,21 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"cannot use the database {url!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        if write_lock:
+            # SQLAlchemy's documented recipe for controlling pysqlite's BEGIN.
+            event.listen(engine, "connect", _sqlite_manual_transactions)
+            event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+IMPORT_LOCK_KEY = 0x4A414B52  # "JAKR": the PostgreSQL advisory lock that serialises imports
+
+
+def take_write_lock(session: Session) -> None:
+    """Serialise writers for the rest of the transaction (PostgreSQL advisory lock; SQLite engines made
+    with ``write_lock`` hold the lock from BEGIN IMMEDIATE already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
 
 
 def _alembic_config(engine: Engine) -> Any:
@@ -115,8 +139,12 @@ def explain(exc: SQLAlchemyError) -> str:
 
 
 @contextmanager
-def open_session(url: str | None = None, *, require_schema: bool = True) -> Iterator[Session]:
-    """A session on the database; refuses one without the current schema (run `jakreg init`)."""
+def open_session(
+    url: str | None = None, *, require_schema: bool = True, write_lock: bool = False
+) -> Iterator[Session]:
+    """A session on the database; refuses one without the current schema (run `jakreg init`).
+
+    ``write_lock``: the session's transactions take the write lock first (imports)."""
     resolved = database_url(url)
     parsed = make_url(resolved)
     if (
@@ -129,7 +157,7 @@ def open_session(url: str | None = None, *, require_schema: bool = True) -> Iter
             f"the database file {parsed.database} does not exist; "
             f"run: jakreg init --db {parsed.database}"
         )
-    engine = make_engine(resolved)
+    engine = make_engine(resolved, write_lock=write_lock)
     try:
         if require_schema:
             try:

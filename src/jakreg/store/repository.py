@@ -12,6 +12,7 @@ from sqlalchemy import Column, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from jakreg.ingest.checks import Key, KnownPatient
+from jakreg.ingest.problems import ProblemLog
 from jakreg.ingest.validate import StudyRows
 from jakreg.model.rows import Row
 from jakreg.model.sheets import SHEETS, SheetSpec
@@ -156,6 +157,7 @@ class ImportSummary:
     sheets: dict[str, SheetCounts] = field(default_factory=dict)
     batch_pk: int | None = None
     audit_events: int = 0
+    warnings: ProblemLog | None = None  # what validation said that did not stop the import
 
     def total(self, what: str) -> int:
         return sum(getattr(c, what) for c in self.sheets.values())
