@@ -1,6 +1,21 @@
 """The curated published STAT1 GOF patients treated with a JAK inhibitor, with citations and per-value sources."""
 
-from jakreg.literature.load import load_cases, parse_cases
+from jakreg.literature.compare import (
+    COMPARED as COMPARED_VARIABLES,
+)
+from jakreg.literature.compare import (
+    ComparisonRecords,
+    ExcludedRecord,
+    LiteratureRecord,
+    LiteratureSummary,
+    Provenance,
+    VariableSummary,
+    comparison_records,
+    literature_record,
+    summarise,
+    summarise_records,
+)
+from jakreg.literature.load import classify_source, codon_mismatch, load_cases, parse_cases
 from jakreg.literature.model import (
     CaseFlag,
     Citation,
@@ -24,18 +39,33 @@ from jakreg.literature.response import (
     default_response_mapping,
     map_response,
 )
+from jakreg.literature.workbook import (
+    LITERATURE_CENTRE,
+    Omission,
+    WorkbookConversion,
+    to_workbook_rows,
+    workbook_conversion,
+)
 
 __all__ = [
+    "COMPARED_VARIABLES",
+    "LITERATURE_CENTRE",
     "CaseFlag",
     "Citation",
+    "ComparisonRecords",
     "Confidence",
     "DerivedJudgements",
+    "ExcludedRecord",
     "FlagCode",
     "Judgement",
     "LiteratureCase",
     "LiteratureDataError",
     "LiteratureError",
+    "LiteratureRecord",
     "LiteratureSet",
+    "LiteratureSummary",
+    "Omission",
+    "Provenance",
     "ResponseCategory",
     "ResponseJudgement",
     "ResponseMapping",
@@ -43,8 +73,18 @@ __all__ = [
     "SetInfo",
     "Sourced",
     "UnknownCaseError",
+    "VariableSummary",
+    "WorkbookConversion",
+    "classify_source",
+    "codon_mismatch",
+    "comparison_records",
     "default_response_mapping",
+    "literature_record",
     "load_cases",
     "map_response",
     "parse_cases",
+    "summarise",
+    "summarise_records",
+    "to_workbook_rows",
+    "workbook_conversion",
 ]

@@ -34,17 +34,61 @@ T = TypeVar("T")
 CASES_FILE = "data/literature_cases.csv"
 META_FILE = "data/literature_cases.meta.yaml"
 
-COLUMNS = (
-    "case_id first_author first_author_src year year_src journal journal_src title title_src pmid doi "
-    "pmcid ids_src age_at_jakinib_start_years age_at_jakinib_start_src age_as_described "
-    "age_as_described_src sex sex_src stat1_variant_protein stat1_variant_protein_src "
-    "stat1_variant_cdna stat1_variant_cdna_src domain domain_src main_manifestations "
-    "main_manifestations_src jakinib jakinib_src dose dose_src indication indication_src response "
-    "response_src response_authors_words adverse_events adverse_events_src discontinued "
-    "discontinuation_reason discontinuation_src hsct_before hsct_after hsct_src followup followup_src "
-    "age_lt18_at_start possible_deya14_guess possible_duplicate_of core_fields_filled_of_14 "
-    "source_url evidence notes"
-).split()
+COLUMNS = [
+    "case_id",
+    "first_author",
+    "first_author_src",
+    "year",
+    "year_src",
+    "journal",
+    "journal_src",
+    "title",
+    "title_src",
+    "pmid",
+    "doi",
+    "pmcid",
+    "ids_src",
+    "age_at_jakinib_start_years",
+    "age_at_jakinib_start_src",
+    "age_as_described",
+    "age_as_described_src",
+    "sex",
+    "sex_src",
+    "stat1_variant_protein",
+    "stat1_variant_protein_src",
+    "stat1_variant_cdna",
+    "stat1_variant_cdna_src",
+    "domain",
+    "domain_src",
+    "main_manifestations",
+    "main_manifestations_src",
+    "jakinib",
+    "jakinib_src",
+    "dose",
+    "dose_src",
+    "indication",
+    "indication_src",
+    "response",
+    "response_src",
+    "response_authors_words",
+    "adverse_events",
+    "adverse_events_src",
+    "discontinued",
+    "discontinuation_reason",
+    "discontinuation_src",
+    "hsct_before",
+    "hsct_after",
+    "hsct_src",
+    "followup",
+    "followup_src",
+    "age_lt18_at_start",
+    "possible_deya14_guess",
+    "possible_duplicate_of",
+    "core_fields_filled_of_14",
+    "source_url",
+    "evidence",
+    "notes",
+]
 
 # The start of a source tag decides its confidence (literature_cases.md, "Columns"). The first source
 # named in a cell is the one the value was read from; an unknown tag stops the load.
@@ -368,7 +412,8 @@ def _with_flags(case: LiteratureCase) -> LiteratureCase:
             CaseFlag(
                 FlagCode.variant_flagged,
                 ("stat1_variant_protein", "stat1_variant_cdna"),
-                "the curators flag this variant: " + case.notes.split("VARIANT FLAG:", 1)[-1].strip(),
+                "the curators flag this variant: "
+                + case.notes.split("VARIANT FLAG:", 1)[-1].strip(),
             )
         )
     mismatch = codon_mismatch(case.stat1_variant_cdna.value, case.stat1_variant_protein.value)

@@ -13,6 +13,7 @@ from jakreg.model.vocab import Drug, Sex, Stat1Domain
 from jakreg.rules.base import RuleInfo
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 class LiteratureError(JakregError):
@@ -42,14 +43,14 @@ class Confidence(StrEnum):
 
 
 @dataclass(frozen=True)
-class Sourced(Generic[T]):
+class Sourced(Generic[T_co]):
     """One value as the curators read it: the value (None = not reported), where it came from, how sure.
 
     ``raw`` keeps the cell as written when the value was normalised from it (e.g. 'itacitinib (JAK1
     inhibitor)' -> itacitinib, '18 (at presentation)' -> 18.0).
     """
 
-    value: T | None
+    value: T_co | None
     source: str
     confidence: Confidence
     raw: str | None = None
