@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import json
 import os
@@ -76,6 +77,37 @@ class OutputFormat(StrEnum):
 class ExportFormat(StrEnum):
     xlsx = "xlsx"
     csv = "csv"
+    redcap = "redcap"
+    phenopackets = "phenopackets"
+
+
+class InputFormat(StrEnum):
+    workbook = "workbook"
+    redcap = "redcap"
+    phenopackets = "phenopackets"
+
+
+def _reader(fmt: InputFormat, centre: str | None) -> Any:
+    """The reader for a foreign input format (None for the study workbook)."""
+    if fmt is InputFormat.redcap:
+        from jakreg.interop.redcap_records import read_redcap
+
+        return functools.partial(read_redcap, centre=centre)
+    if fmt is InputFormat.phenopackets:
+        from jakreg.interop.phenopackets_import import read_phenopackets
+
+        return functools.partial(read_phenopackets, centre=centre or "EXT")
+    return None
+
+
+InputFormatOption = Annotated[
+    InputFormat,
+    typer.Option(
+        "--input-format",
+        help="workbook (xlsx or CSV folder), redcap (folder with data_dictionary.csv and the "
+        "records export) or phenopackets (JSON files or a folder of them).",
+    ),
+]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -172,6 +204,7 @@ def validate(
     max_problems: Annotated[
         int, typer.Option("--max-problems", help="Show at most this many problems.")
     ] = 1000,
+    input_format: InputFormatOption = InputFormat.workbook,
 ) -> None:
     """Check a workbook without writing anything: exit 0 when clean, 1 when there are errors.
 
@@ -182,12 +215,20 @@ def validate(
 
     opened = _validation_session(db)
     with progress_bar(fmt is OutputFormat.text and err.is_terminal) as progress:
+        reader = _reader(input_format, centre)
         if opened is None:
-            checked = check_path(path, centre=centre, progress=progress, max_problems=max_problems)
+            checked = check_path(
+                path, centre=centre, progress=progress, max_problems=max_problems, reader=reader
+            )
         else:
             with opened as session:
                 checked = check_path(
-                    path, session, centre=centre, progress=progress, max_problems=max_problems
+                    path,
+                    session,
+                    centre=centre,
+                    progress=progress,
+                    max_problems=max_problems,
+                    reader=reader,
                 )
     print_problems(checked.log, fmt)
     if fmt is OutputFormat.text and checked.log.ok:
@@ -207,6 +248,15 @@ def import_(
         str | None,
         typer.Option("--actor", help="Who imports (for the audit trail; default: your user name)."),
     ] = None,
+    input_format: Annotated[
+        InputFormat,
+        typer.Option(
+            "--format",
+            help="workbook (xlsx or CSV folder), redcap (folder with data_dictionary.csv and the "
+            "records export; the DAG column gives the centre) or phenopackets (JSON files or a "
+            "folder; filed under --centre, default EXT).",
+        ),
+    ] = InputFormat.workbook,
 ) -> None:
     """Validate, then write all or nothing; re-importing the same file changes nothing."""
     from jakreg.study import import_path
@@ -215,7 +265,14 @@ def import_(
     started = time.perf_counter()
     with progress_bar(err.is_terminal) as progress:
         try:
-            summary = import_path(path, db, actor=who, centre=centre, progress=progress)
+            summary = import_path(
+                path,
+                db,
+                actor=who,
+                centre=centre if input_format is InputFormat.workbook else None,
+                progress=progress,
+                reader=_reader(input_format, centre),
+            )
         except ValidationFailed as exc:
             print_problems(exc.log, OutputFormat.text)
             fail("nothing was imported; fix the errors above and run the import again")
@@ -242,7 +299,9 @@ def import_(
 @app.command()
 def export(
     out_path: Annotated[Path, typer.Option("--out", help="A .xlsx file, or a folder for CSV.")],
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="xlsx or csv.")] = ExportFormat.xlsx,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="xlsx, csv, redcap or phenopackets.")
+    ] = ExportFormat.xlsx,
     db: DbOption = None,
     centre: CentreOption = None,
     include_local_ids: Annotated[
@@ -252,12 +311,22 @@ def export(
         ),
     ] = False,
 ) -> None:
-    """Write the database back as a study workbook (pseudonymised; derived values on derived_* sheets)."""
-    from jakreg.study import export_database
+    """Write the database as a study workbook (pseudonymised; derived values on derived_* sheets), a
+    REDCap project (data dictionary + records) or one GA4GH phenopacket per patient."""
+    if fmt is ExportFormat.redcap:
+        from jakreg.interop.redcap_records import export_redcap
 
-    written = export_database(
-        out_path, db, fmt=fmt.value, centre=centre, include_local_ids=include_local_ids
-    )
+        written = export_redcap(out_path, db, centre=centre)
+    elif fmt is ExportFormat.phenopackets:
+        from jakreg.interop.phenopackets_export import export_phenopackets
+
+        written = export_phenopackets(out_path, db, centre=centre)
+    else:
+        from jakreg.study import export_database
+
+        written = export_database(
+            out_path, db, fmt=fmt.value, centre=centre, include_local_ids=include_local_ids
+        )
     out.print(f"Exported to {out_path} ({len(written)} file(s)).")
 
 
@@ -334,23 +403,69 @@ def audit_log(
 
 
 @app.command()
+def report(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the report files.")],
+    db: DbOption = None,
+    cutoff: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--cutoff",
+            formats=["%Y-%m-%d"],
+            help="Data cut-off (YYYY-MM-DD); default: the latest centre cut-off of the patients.",
+        ),
+    ] = None,
+    centre: CentreOption = None,
+    no_literature: Annotated[
+        bool, typer.Option("--no-literature", help="Leave out the comparison with published cases.")
+    ] = False,
+    suppress_below: Annotated[
+        int | None,
+        typer.Option(
+            "--suppress-below",
+            help="For sharing: show counts from 1 to N-1 as '<N' in tables (N >= 2).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Analyse the study and write report.html, report.pdf, results.json, tables/ and figures/."""
+    from jakreg.report.build import write_report
+
+    if suppress_below is not None and suppress_below < 2:
+        fail("--suppress-below must be at least 2")
+    files = write_report(
+        db,
+        out_dir,
+        cutoff=cutoff.date() if cutoff else None,
+        centre=centre,
+        literature=not no_literature,
+        suppress_below=suppress_below,
+    )
+    _print_report(files)
+
+
+def _print_report(files: Any) -> None:
+    out.print(f"Report written to {files.out}/:")
+    out.print(f"  {files.html.name}, {files.pdf.name}, {files.results.name}")
+    out.print(f"  tables/ ({len(files.tables)} CSV files), figures/ ({len(files.figures)} files)")
+    total = sum(files.timings.values())
+    out.print(f"Open {files.html} in a browser (works offline). Took {total:.1f} s.")
+
+
+@app.command()
 def demo(
     out_dir: Annotated[
         Path, typer.Option("--out", help="Folder for the demo database and report.")
     ] = Path("jakreg-demo"),
 ) -> None:
-    """Build a fresh database from the bundled synthetic example study and show what it holds."""
-    from jakreg.study import build_demo_database
+    """Build a fresh database from the bundled synthetic example study and write its report."""
+    from jakreg.report.build import run_demo
 
-    built = build_demo_database(out_dir)
-    s = built.summary
-    out.print(f"Created {built.url} and imported the bundled synthetic example study:")
-    for sheet, counts in s.sheets.items():
-        out.print(f"  {sheet:<18} {counts.created:>4} rows")
+    files = run_demo(out_dir)
     out.print(
-        f"{s.total('created')} rows, {s.audit_events} audit events. The example is synthetic, "
-        "modelled on the published aggregates of Deyà-Martínez et al., J Clin Immunol 2022."
+        f"Built {files.database} from the bundled synthetic example study (modelled on the "
+        "published aggregates of Deyà-Martínez et al., J Clin Immunol 2022; not real patients)."
     )
+    _print_report(files)
 
 
 @app.command()

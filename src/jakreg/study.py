@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -32,6 +32,9 @@ from jakreg.store.repository import (
 )
 from jakreg.store.tables import DERIVED_COLUMNS
 
+if TYPE_CHECKING:
+    from jakreg.interop.convert import Converted
+
 ProgressFn = Callable[[str, int], None]
 EXAMPLE = "founding_synthetic"
 
@@ -42,10 +45,10 @@ def example_path() -> Path:
 
 
 def fingerprint(path: Path) -> str:
-    """SHA-256 of a file, or of a folder's CSV files (names and bytes, in name order)."""
+    """SHA-256 of a file, or of a folder's CSV and JSON files (names and bytes, in name order)."""
     h = hashlib.sha256()
     if path.is_dir():
-        for f in sorted(path.glob("*.csv")):
+        for f in sorted([*path.glob("*.csv"), *path.glob("*.json")]):
             h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
     elif path.is_file():
         with path.open("rb") as fh:
@@ -60,6 +63,12 @@ class Checked:
     log: ProblemLog
 
 
+class Reader(Protocol):
+    """Turns a foreign input (REDCap export, phenopackets) into workbook sheets it can relabel."""
+
+    def __call__(self, path: Path, log: ProblemLog) -> Converted: ...
+
+
 def check_path(
     path: Path,
     session: Session | None = None,
@@ -68,13 +77,21 @@ def check_path(
     today: dt.date | None = None,
     progress: ProgressFn | None = None,
     max_problems: int = 1000,
+    reader: Reader | None = None,
 ) -> Checked:
-    """Read and validate everything; the database (if given) resolves references. Writes nothing."""
+    """Read and validate everything; the database (if given) resolves references. Writes nothing.
+
+    ``reader`` reads a foreign format into workbook sheets (jakreg.interop); the default reads the
+    study workbook. Problems are told in the input's own terms (REDCap row and field, JSON path).
+    """
     log = ProblemLog(limit=max_problems)
-    raw = read_workbook(path, log)
+    converted = reader(path, log) if reader is not None else None
+    raw = converted.workbook if converted is not None else read_workbook(path, log)
     rows = validate_sheets(raw, log, today=today or dt.date.today(), progress=progress)
     existing = DatabaseState(session) if session is not None else None
     check_study(rows, log, existing, centre=centre)
+    if converted is not None:
+        log.kept = [converted.relabel(p) for p in log.kept]
     if raw.sheets and rows.n_rows == 0 and log.ok:
         log.add(
             Problem(
@@ -104,6 +121,7 @@ def import_path(
     centre: str | None = None,
     today: dt.date | None = None,
     progress: ProgressFn | None = None,
+    reader: Reader | None = None,
 ) -> ImportSummary:
     """Validate, then write all or nothing in one transaction. Raises ValidationFailed on any error."""
     with db.open_session(url, write_lock=True) as session:
@@ -111,7 +129,9 @@ def import_path(
         # then sees this one's rows: validate-then-write stays one atomic step.
         try:
             db.take_write_lock(session)
-            checked = check_path(path, session, centre=centre, today=today, progress=progress)
+            checked = check_path(
+                path, session, centre=centre, today=today, progress=progress, reader=reader
+            )
         except SQLAlchemyError as exc:
             session.rollback()
             raise DatabaseError(db.explain(exc)) from None

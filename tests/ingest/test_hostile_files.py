@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import time
 from pathlib import Path
 
 import pytest
@@ -136,9 +135,7 @@ def test_a_million_rows_are_handled_without_a_traceback(tmp_path: Path) -> None:
             writer.writerow(
                 ["BCN-01", "2021-04-01", "alt", "x" if i % 2 else "20", "U/L", "", "40", ""]
             )
-    started = time.perf_counter()
     checked = check_path(folder, today=TODAY, max_problems=100)
-    assert time.perf_counter() - started < 600  # a sanity bound, not a benchmark
     assert checked.log.n_errors >= 500_000
     assert len(checked.log.kept) == 100
     assert checked.log.n_omitted == checked.log.n_errors - 100

@@ -39,7 +39,9 @@ def _likely_infection(p: PatientData, opts: AnalysisOptions, until: dt.date | No
     )
 
 
-def _hepatotoxic(p: PatientData, start: dt.date, opts: AnalysisOptions, until: dt.date | None) -> bool:
+def _hepatotoxic(
+    p: PatientData, start: dt.date, opts: AnalysisOptions, until: dt.date | None
+) -> bool:
     return any(
         lab.ctcae_term in HEPATIC_TERMS
         and lab.ctcae_grade is not None

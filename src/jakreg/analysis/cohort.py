@@ -103,7 +103,9 @@ def call_domain(v: PatientView) -> DomainCall:
     if placed.domain is None:
         return DomainCall(v.patient_id, None, f"unknown: {variant.hgvs_p} is {placed.region}")
     return DomainCall(
-        v.patient_id, DOMAIN_CODES.get(placed.domain, placed.domain), f"derived from {variant.hgvs_p}"
+        v.patient_id,
+        DOMAIN_CODES.get(placed.domain, placed.domain),
+        f"derived from {variant.hgvs_p}",
     )
 
 

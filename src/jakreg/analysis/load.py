@@ -71,7 +71,7 @@ def _plain(value: Any) -> Any:
 
 def _row_dict(obj: Base, pseudonyms: dict[int, str], centres: dict[int, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for column in obj.__table__.columns:  # type: ignore[attr-defined]
+    for column in obj.__table__.columns:
         name = column.name
         value = getattr(obj, name)
         if name == "patient_pk":
@@ -228,7 +228,7 @@ def _patient(
                 c.azole_comedication,
             )
             for c in sorted(rows(TreatmentCourse), key=lambda c: (c.start_date, c.course_no))
-        ),  # fmt: skip
+        ),
         doses=tuple(
             DoseData(
                 d.course_no,
@@ -239,7 +239,7 @@ def _patient(
                 d.mg_per_m2_day,
             )
             for d in sorted(rows(Dose), key=lambda d: (d.course_no, d.date))
-        ),  # fmt: skip
+        ),
         assessments=tuple(
             AssessmentData(a.date, a.score, a.score_version, a.total)
             for a in sorted(rows(Assessment), key=lambda a: (a.date, a.score))

@@ -160,7 +160,7 @@ def response_section(
     tally = Counter(first)
     recorded = {(c.patient, c.course_no): c.recorded for c in courses if c.recorded}
     derived = {(c.patient, c.course_no): c.derived for c in courses if c.derived}
-    found = disagreements(recorded, derived)  # type: ignore[arg-type]
+    found = disagreements(recorded, derived)
     first_derived = Counter(
         c.derived.response.value
         for c in courses

@@ -155,9 +155,7 @@ def safety_section(
         n_events=len(events),
         by_term_grade=by_term,
         infections=infections,
-        infection_attributions=tuple(
-            a for a in attribution_order if a in infection_attributions
-        ),
+        infection_attributions=tuple(a for a in attribution_order if a in infection_attributions),
         lab_grades=lab_grades,
         hepatotoxicity_min_grade=hepatotoxicity_min_grade,
         hepatotoxicity_patients=tuple((p, g, t) for p, (g, t) in sorted(hepatic.items())),

@@ -53,9 +53,10 @@ def fmt(value: float | None, digits: int = 3) -> str:
 
 
 def fmt_p(p: float | None) -> str:
-    """A p-value as clinicians read it: exact to 4 significant digits, "< 0.0001" below that."""
+    """A p-value as journals print it: two significant digits (p = 0.0078), "< 0.0001" below that;
+    results.json keeps the exact value."""
     if p is None:
         return "–"
     if p < 1e-4:
         return "< 0.0001"
-    return f"{p:.4g}"
+    return f"{p:.2g}"

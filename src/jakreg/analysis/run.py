@@ -1,0 +1,44 @@
+"""Run the study analysis on a database: load the selected rows, compute, and write results.json."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from jakreg.analysis.literature_side import CaseRecord
+from jakreg.analysis.load import load_snapshot
+from jakreg.analysis.options import AnalysisOptions
+from jakreg.analysis.results import StudyResults, analyse_snapshot
+from jakreg.store.db import open_session
+
+
+def analyse(
+    url: str | None = None,
+    options: AnalysisOptions | None = None,
+    *,
+    literature_cases: Sequence[CaseRecord] | None = None,
+    literature_source: str | None = None,
+) -> StudyResults:
+    """The study results for the database at `url` (None: $JAKREG_DATABASE_URL, else ./jakreg.db)."""
+    opts = options or AnalysisOptions()
+    with open_session(url) as session:
+        snapshot = load_snapshot(
+            session,
+            centre=opts.centre,
+            source=opts.source,
+            with_literature=opts.literature,
+        )
+    return analyse_snapshot(
+        snapshot, opts, literature_cases=literature_cases, literature_source=literature_source
+    )
+
+
+def results_json(results: StudyResults) -> str:
+    """results.json text: the documented contract (docs/results.md, results.schema.json)."""
+    return json.dumps(results.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_results(results: StudyResults, path: Path) -> Path:
+    path.write_text(results_json(results), encoding="utf-8")
+    return path

@@ -1,0 +1,1 @@
+"""Interoperability: REDCap data dictionary and records, GA4GH phenopackets (export and import)."""

@@ -1,0 +1,178 @@
+"""Write the report folder: report.html, report.pdf, results.json, tables/*.csv, figures/*.svg|png."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from matplotlib.axes import Axes
+
+from jakreg.analysis.options import AnalysisOptions
+from jakreg.analysis.results import StudyResults
+from jakreg.analysis.run import analyse, results_json
+from jakreg.report import figures as fig
+from jakreg.report.context import FigureSlot, ReportContext, build_context
+from jakreg.report.render import render_html, render_pdf
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What was written, and where."""
+
+    out: Path
+    html: Path
+    pdf: Path
+    results: Path
+    tables: tuple[Path, ...]
+    figures: tuple[Path, ...]
+    database: Path | None = None  # the demo's own database
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+
+
+def render_figures(results: StudyResults, slots: list[FigureSlot]) -> dict[str, fig.RenderedFigure]:
+    """Draw the figures the context asks for (in memory)."""
+    lit = results.literature
+
+    def draw(name: str) -> tuple[Callable[[Axes], Axes], tuple[float, float], float | None]:
+        if name == "idda_paired":
+            return (lambda ax: fig.idda_paired_plot(ax, results.idda)), (6.0, 4.5), None
+        if name == "swimmer":
+            n = max(len(results.timeline), 1)
+            return (
+                (lambda ax: fig.swimmer_plot(ax, results.timeline, results.data.cutoff)),
+                (9.0, 1.2 + 0.42 * n),
+                None,
+            )
+        if name == "km":
+            km = results.drug_survival.kaplan_meier
+            return (lambda ax: fig.km_plot(ax, km)), (7.0, 4.8), 0.3
+        if name == "cif":
+            cif = results.drug_survival.cumulative_incidence
+            return (lambda ax: fig.cif_plot(ax, cif)), (7.0, 4.8), 0.3
+        if name == "response_bars":
+            cohort = (
+                lit.cohort_responses
+                if lit is not None
+                else tuple(
+                    (k, v)
+                    for k, v in (
+                        ("CR", results.response.complete),
+                        ("PR", results.response.partial),
+                        ("NR", results.response.none),
+                        ("NE", results.response.not_evaluable),
+                        ("unknown", results.response.not_recorded),
+                    )
+                )
+            )
+            other = lit.literature_responses if lit is not None else None
+            return (lambda ax: fig.response_bars(ax, cohort, other)), (7.0, 2.6), None
+        raise KeyError(name)
+
+    out = {}
+    for slot in slots:
+        fn, size, bottom = draw(slot.name)
+        out[slot.name] = fig.render(slot.name, slot.title, slot.caption, fn, size, bottom=bottom)
+    return out
+
+
+def write_results_folder(
+    results: StudyResults,
+    out: Path,
+    *,
+    suppress_below: int | None = None,
+    generated_at: dt.datetime | None = None,
+) -> ReportFiles:
+    """Render and write every file of the report for computed results."""
+    import time
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ctx: ReportContext = build_context(
+        results, suppress_below=suppress_below, generated_at=generated_at
+    )
+    rendered = render_figures(results, ctx.figures)
+    timings["figures"] = time.perf_counter() - t0
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tables").mkdir(exist_ok=True)
+    (out / "figures").mkdir(exist_ok=True)
+    table_paths = []
+    for table in ctx.tables:
+        path = out / "tables" / f"{table.name}.csv"
+        path.write_text(table.to_csv(), encoding="utf-8")
+        table_paths.append(path)
+    figure_paths = []
+    for name, f in rendered.items():
+        for ext, data in (("svg", f.svg), ("png", f.png)):
+            path = out / "figures" / f"{name}.{ext}"
+            path.write_bytes(data)
+            figure_paths.append(path)
+    results_path = out / "results.json"
+    results_path.write_text(results_json(results), encoding="utf-8")
+    t1 = time.perf_counter()
+    html = render_html(ctx, results, rendered)
+    html_path = out / "report.html"
+    html_path.write_text(html, encoding="utf-8")
+    timings["html"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    pdf_path = out / "report.pdf"
+    pdf_path.write_bytes(render_pdf(html))
+    timings["pdf"] = time.perf_counter() - t2
+    return ReportFiles(
+        out=out,
+        html=html_path,
+        pdf=pdf_path,
+        results=results_path,
+        tables=tuple(table_paths),
+        figures=tuple(figure_paths),
+        timings=timings,
+    )
+
+
+def write_report(
+    url: str | None,
+    out: Path,
+    *,
+    cutoff: dt.date | None = None,
+    centre: str | None = None,
+    literature: bool = True,
+    suppress_below: int | None = None,
+) -> ReportFiles:
+    """Analyse the database at `url` and write the report folder `out` (created if needed)."""
+    import time
+
+    if suppress_below is not None and suppress_below < 2:
+        raise ValueError("suppress_below must be at least 2 (counts below it are hidden)")
+    t0 = time.perf_counter()
+    options = AnalysisOptions(centre=centre, cutoff=cutoff, literature=literature)
+    if literature:
+        from jakreg.analysis.published import packaged_case_records
+
+        cases, source = packaged_case_records()
+        results = analyse(url, options, literature_cases=cases, literature_source=source)
+    else:
+        results = analyse(url, options)
+    analysed = time.perf_counter() - t0
+    files = write_results_folder(results, out, suppress_below=suppress_below)
+    files.timings["analysis"] = analysed
+    return files
+
+
+def run_demo(out: Path) -> ReportFiles:
+    """Build a fresh SQLite database in `out` from the bundled synthetic example and report on it."""
+    from jakreg.study import build_demo_database
+
+    built = build_demo_database(out)
+    db = out / "demo.db"
+    files = write_report(built.url, out)
+    return ReportFiles(
+        out=files.out,
+        html=files.html,
+        pdf=files.pdf,
+        results=files.results,
+        tables=files.tables,
+        figures=files.figures,
+        database=db,
+        timings=files.timings,
+    )
