@@ -76,8 +76,14 @@ def test_failing_import_leaves_database_byte_for_byte_unchanged(
     digest = hashlib.sha256(db_file.read_bytes()).hexdigest()
     # many good new rows and a single bad one at the very end
     good = [
-        {"patient_id": "BCN-01", "date": f"2022-01-{d:02d}", "analyte": "alt", "value": 20,
-         "unit": "U/L", "uln": 40}
+        {
+            "patient_id": "BCN-01",
+            "date": f"2022-01-{d:02d}",
+            "analyte": "alt",
+            "value": 20,
+            "unit": "U/L",
+            "uln": 40,
+        }
         for d in range(1, 29)
     ]
     bad = {"patient_id": "BCN-01", "date": "2022-02-01", "analyte": "alt", "value": 20,

@@ -1,0 +1,1 @@
+"""The multicentre server: accounts, per-centre scoping, data-entry pages and the JSON API."""

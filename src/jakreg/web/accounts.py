@@ -1,0 +1,290 @@
+"""Accounts: create, list, disable, set passwords; log in with lock-out; browser sessions; API tokens.
+
+Plain functions on a SQLAlchemy session (no HTTP here): the CLI and the routes both call them. Every
+login, failed login and account change is an audit event in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from jakreg.store.audit import AuditWriter, Change, as_utc
+from jakreg.store.users import ApiToken, CentreMembership, LoginFailure, Role, User, WebSession
+from jakreg.web import errors
+from jakreg.web.errors import AccountError, LoginFailed
+from jakreg.web.security import hash_password, new_token, token_digest, verify_password
+from jakreg.web.settings import Settings
+
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$"
+CENTRE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,15}$"
+CENTRE_ROLES = frozenset({Role.centre_editor, Role.centre_viewer})
+
+USER_EXISTS = "the user {username} already exists"
+NO_USER = "there is no user {username}"
+BAD_USERNAME = "user names are 2–100 letters, digits, '.', '_', '@' or '-'"
+BAD_ROLE = "unknown role {role!r}; use one of: {roles}"
+BAD_CENTRE = "{centre!r} is not a centre code (2–16 capital letters, digits or hyphens)"
+NEEDS_CENTRE = "a {role} needs at least one centre (--centre CODE)"
+NO_CENTRE_FOR_ROLE = "a {role} sees every centre; give no centres"
+SHORT_PASSWORD = "the password is too short: use at least {n} characters"  # noqa: S105 (a message, not a secret)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def parse_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise AccountError(
+            BAD_ROLE.format(role=role, roles=", ".join(r.value for r in Role))
+        ) from None
+
+
+def _check_password(password: str, settings_min: int) -> None:
+    if len(password) < settings_min:
+        raise AccountError(SHORT_PASSWORD.format(n=settings_min))
+
+
+def _audit(session: Session, actor: str, action: str, username: str, **extra: object) -> None:
+    AuditWriter(session).write(
+        Change(
+            actor=actor,
+            action=action,
+            entity="user",
+            entity_key=username,
+            after=dict(extra) or None,
+        )
+    )
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(NO_USER.format(username=username))
+    return user
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    role: str,
+    centres: Iterable[str],
+    password: str,
+    actor: str,
+    min_password_length: int = 12,
+) -> User:
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise AccountError(BAD_USERNAME)
+    parsed = parse_role(role)
+    codes = sorted({c.strip() for c in centres if c.strip()})
+    for code in codes:
+        if not re.fullmatch(CENTRE_PATTERN, code):
+            raise AccountError(BAD_CENTRE.format(centre=code))
+    if parsed in CENTRE_ROLES and not codes:
+        raise AccountError(NEEDS_CENTRE.format(role=parsed.value))
+    if parsed not in CENTRE_ROLES and codes:
+        raise AccountError(NO_CENTRE_FOR_ROLE.format(role=parsed.value))
+    _check_password(password, min_password_length)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AccountError(USER_EXISTS.format(username=username))
+    at = now()
+    user = User(
+        username=username,
+        role=parsed.value,
+        password_hash=hash_password(password),
+        disabled=False,
+        created_at=at,
+        password_changed_at=at,
+        memberships=[CentreMembership(centre=c) for c in codes],
+    )
+    session.add(user)
+    session.flush()
+    _audit(session, actor, "user_create", username, role=parsed.value, centres=codes)
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def disable_user(session: Session, username: str, *, actor: str) -> User:
+    user = get_user(session, username)
+    user.disabled = True
+    session.execute(delete(WebSession).where(WebSession.user_pk == user.id))
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_pk == user.id)):
+        token.revoked_at = token.revoked_at or now()
+    _audit(session, actor, "user_disable", username)
+    return user
+
+
+def set_password(
+    session: Session, username: str, password: str, *, actor: str, min_password_length: int = 12
+) -> User:
+    user = get_user(session, username)
+    _check_password(password, min_password_length)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now()
+    # A new password ends every open session: whoever knew the old one is logged out.
+    session.execute(delete(WebSession).where(WebSession.user_pk == user.id))
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    _audit(session, actor, "user_password", username)
+    return user
+
+
+# --- logging in ---------------------------------------------------------------------------------
+
+
+def _recent_failures(
+    session: Session, username: str, since: dt.datetime
+) -> tuple[int, dt.datetime]:
+    count, last = session.execute(
+        select(func.count(LoginFailure.id), func.max(LoginFailure.at)).where(
+            LoginFailure.username == username, LoginFailure.at >= since
+        )
+    ).one()
+    return int(count or 0), as_utc(last) if last is not None else since
+
+
+def authenticate(
+    session: Session,
+    settings: Settings,
+    username: str,
+    password: str,
+    *,
+    at: dt.datetime | None = None,
+) -> User:
+    """The user, or LoginFailed; the failure (and the lock-out) is recorded and audited either way.
+
+    The caller commits in both cases: a failed login must be kept even though the request fails.
+    """
+    at = at or now()
+    username = username.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+    window = dt.timedelta(minutes=settings.lockout_minutes)
+    failures, last = _recent_failures(session, username, at - window)
+    user = session.scalar(select(User).where(User.username == username))
+    if failures >= settings.max_failed_logins:
+        verify_password(None, password)  # same cost as a real attempt
+        wait = max(1, math.ceil((last + window - at).total_seconds() / 60))
+        session.add(LoginFailure(username=username[:100], at=at))
+        _audit(session, username[:100], "login_failed", username[:100], reason="locked out")
+        raise LoginFailed(errors.LOGIN_LOCKED.format(minutes=wait))
+    ok = user is not None and not user.disabled and verify_password(user.password_hash, password)
+    if user is None or not ok:
+        if user is None:
+            verify_password(None, password)
+        session.add(LoginFailure(username=username[:100], at=at))
+        reason = (
+            "unknown user" if user is None else ("disabled" if user.disabled else "wrong password")
+        )
+        _audit(session, username[:100], "login_failed", username[:100], reason=reason)
+        raise LoginFailed(errors.LOGIN_FAILED)
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    _audit(session, username, "login", username)
+    return user
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str  # goes into the cookie; the database keeps only its digest
+    csrf_token: str
+    expires_at: dt.datetime
+
+
+def open_web_session(session: Session, settings: Settings, user: User) -> NewSession:
+    at = now()
+    session.execute(delete(WebSession).where(WebSession.expires_at < at))
+    token, csrf = new_token(), new_token()
+    expires = at + dt.timedelta(hours=settings.session_hours)
+    session.add(
+        WebSession(
+            token_hash=token_digest(settings.secret_key, token),
+            user_pk=user.id,
+            csrf_token=csrf,
+            created_at=at,
+            expires_at=expires,
+        )
+    )
+    return NewSession(token, csrf, expires)
+
+
+def find_web_session(
+    session: Session, settings: Settings, token: str | None
+) -> tuple[User, WebSession] | None:
+    if not token:
+        return None
+    found = session.scalar(
+        select(WebSession).where(WebSession.token_hash == token_digest(settings.secret_key, token))
+    )
+    if found is None or as_utc(found.expires_at) <= now():
+        return None
+    user = session.get(User, found.user_pk)
+    if user is None or user.disabled:
+        return None
+    return user, found
+
+
+def close_web_session(session: Session, settings: Settings, token: str | None) -> None:
+    if token:
+        session.execute(
+            delete(WebSession).where(
+                WebSession.token_hash == token_digest(settings.secret_key, token)
+            )
+        )
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+def create_api_token(session: Session, settings: Settings, user: User, name: str) -> str:
+    """A new token for ``user``; the only time its text exists outside the client."""
+    token = "jkr_" + new_token()
+    session.add(
+        ApiToken(
+            token_hash=token_digest(settings.secret_key, token),
+            user_pk=user.id,
+            name=(name.strip() or "token")[:100],
+            created_at=now(),
+        )
+    )
+    _audit(session, user.username, "token_create", user.username, name=name[:100])
+    return token
+
+
+def revoke_api_token(session: Session, user: User, token_pk: int) -> bool:
+    token = session.get(ApiToken, token_pk)
+    if token is None or token.user_pk != user.id or token.revoked_at is not None:
+        return False
+    token.revoked_at = now()
+    _audit(session, user.username, "token_revoke", user.username, name=token.name)
+    return True
+
+
+def user_tokens(session: Session, user: User) -> list[ApiToken]:
+    return list(
+        session.scalars(select(ApiToken).where(ApiToken.user_pk == user.id).order_by(ApiToken.id))
+    )
+
+
+def find_api_token(session: Session, settings: Settings, token: str | None) -> User | None:
+    if not token:
+        return None
+    found = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(settings.secret_key, token))
+    )
+    if found is None or found.revoked_at is not None:
+        return None
+    user = session.get(User, found.user_pk)
+    if user is None or user.disabled:
+        return None
+    found.last_used_at = now()
+    return user

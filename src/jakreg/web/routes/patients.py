@@ -1,0 +1,97 @@
+"""Pages: the patient list with search and filters, one patient with its timeline, locking."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from jakreg.model.vocab import Drug, Source, VitalStatus
+from jakreg.web.deps import Web, form_fields
+from jakreg.web.entry import lock_patient, unlock_patient
+from jakreg.web.listing import (
+    LIST_LIMIT,
+    PatientFilter,
+    list_patients,
+    patient_record,
+    record_objects,
+)
+from jakreg.web.pages import render
+from jakreg.web.scope import CHILD_SHEETS
+from jakreg.web.timeline import build_timeline
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/patients")
+def patients(
+    request: Request,
+    who: Web,
+    q: str = "",
+    centre: str = "",
+    source: str = "",
+    vital_status: str = "",
+    drug: str = "",
+    locked: str = "",
+) -> Response:
+    f = PatientFilter(q, centre, source, vital_status, drug, locked)
+    rows = list_patients(who.scope, f)
+    return render(
+        request,
+        "patients.html",
+        {
+            "who": who,
+            "rows": rows,
+            "f": f,
+            "limit": LIST_LIMIT,
+            "centres": who.scope.visible_centre_codes(),
+            "sources": [s.value for s in Source],
+            "statuses": [s.value for s in VitalStatus],
+            "drugs": [d.value for d in Drug],
+            "shows_local_ids": who.principal.role.value != "analyst",
+        },
+    )
+
+
+@router.get("/patients/{patient_id}")
+def patient_page(request: Request, patient_id: str, who: Web) -> Response:
+    record = patient_record(who.scope, patient_id)
+    centre = record.centre
+    return render(
+        request,
+        "patient.html",
+        {
+            "who": who,
+            "record": record,
+            "p": record.patient,
+            "timeline": build_timeline(record_objects(record)),
+            "sheets": CHILD_SHEETS,
+            "can_edit": who.principal.edits(centre) and record.patient.locked_by is None,
+            "can_lock": who.principal.edits(centre) and record.patient.locked_by is None,
+            "can_unlock": who.principal.is_admin and record.patient.locked_by is not None,
+        },
+    )
+
+
+@router.post("/patients/{patient_id}/lock")
+async def lock(request: Request, patient_id: str, who: Web) -> Response:
+    await form_fields(request, who)
+
+    def run() -> None:
+        lock_patient(who.scope, who.scope.patient(patient_id))
+        who.scope.session.commit()
+
+    await run_in_threadpool(run)
+    return RedirectResponse(f"/patients/{patient_id}", status_code=303)
+
+
+@router.post("/patients/{patient_id}/unlock")
+async def unlock(request: Request, patient_id: str, who: Web) -> Response:
+    await form_fields(request, who)
+
+    def run() -> None:
+        unlock_patient(who.scope, who.scope.patient(patient_id))
+        who.scope.session.commit()
+
+    await run_in_threadpool(run)
+    return RedirectResponse(f"/patients/{patient_id}", status_code=303)
