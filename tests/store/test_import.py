@@ -218,3 +218,18 @@ def test_validation_can_check_against_the_database(db_url: str, tmp_path: Path) 
     with open_session(db_url) as s:
         checked = check_path(later, s, today=TODAY)
     assert [p.row for p in checked.log.kept] == [3]
+
+
+def test_locked_patient_is_not_changed_by_an_import(db_url: str, tmp_path: Path) -> None:
+    import_path(write_study(tmp_path / "a"), db_url, actor="alice", today=TODAY)
+    with open_session(db_url) as s:
+        s.execute(text("UPDATE patient SET locked_by = 'admin' WHERE patient_id = 'BCN-01'"))
+        s.commit()
+    changed = edited("courses", 0, stop_date="2022-01-01", stop_reason="remission")
+    with pytest.raises(ValidationFailed) as failed:
+        import_path(write_study(tmp_path / "b", changed), db_url, actor="bob", today=TODAY)
+    assert str(failed.value.log.kept[0]) == (
+        "patients.csv, sheet patients, row 2, column patient_id: patient BCN-01 is locked by "
+        "admin; its records are read-only (value 'BCN-01'). Fix: ask an admin to unlock the "
+        "patient in the server, then import again"
+    )

@@ -28,6 +28,7 @@ class KnownPatient:
     birth_year_month: str | None
     last_follow_up: dt.date | None
     vital_status: str
+    locked_by: str | None = None  # a locked patient's records are read-only (the server locks them)
 
 
 class Existing(Protocol):
@@ -87,6 +88,7 @@ def check_study(
     _references(study, log, existing)
     patients = _patients(study, existing)
     _patient_identity(study, log, existing, centre)
+    _locked(study, log, existing)
     if centre is not None:
         _centre_scope(study, log, patients, centre)
     _dates_in_life(study, log, patients)
@@ -216,6 +218,24 @@ def _patient_identity(
                 )
             )
         local_ids[(row.centre, row.local_id)] = (row.patient_id, vr.number)
+
+
+def _locked(study: StudyRows, log: ProblemLog, existing: Existing) -> None:
+    for spec in SHEETS:
+        for vr in study.rows(spec.name):
+            pid = getattr(vr.row, "patient_id", None)
+            known = existing.patient(pid) if isinstance(pid, str) else None
+            if known is not None and known.locked_by is not None:
+                log.add(
+                    _p(
+                        study,
+                        spec.name,
+                        vr,
+                        "patient_id",
+                        f"patient {pid} is locked by {known.locked_by}; its records are read-only",
+                        "ask an admin to unlock the patient in the server, then import again",
+                    )
+                )
 
 
 def _centre_scope(

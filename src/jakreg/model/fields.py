@@ -81,7 +81,7 @@ def _free_text(value: str) -> str:
     return text
 
 
-YearMonth = Annotated[str, BeforeValidator(_year_month)]
+YearMonth = Annotated[str, BeforeValidator(_year_month), Field(max_length=7)]
 Date = Annotated[dt.date, BeforeValidator(_date)]
 FreeText = Annotated[str, Field(max_length=500), AfterValidator(_free_text)]
 Pseudonym = Annotated[str, Field(pattern=PSEUDONYM_PATTERN)]

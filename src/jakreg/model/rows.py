@@ -43,6 +43,16 @@ class Row(BaseModel):
         extra="forbid", str_strip_whitespace=True, frozen=True, use_enum_values=False
     )
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise problem(
+                "the text holds an invisible control character",
+                "retype the cell (control characters such as NUL cannot be stored)",
+            )
+        return value
+
     @field_validator("*", mode="after")
     @classmethod
     def _not_in_future(cls, value: Any, info: ValidationInfo) -> Any:
@@ -61,6 +71,7 @@ class Row(BaseModel):
 
 
 _FUTURE_ALLOWED: frozenset[str] = frozenset()
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _check_stop(start: dt.date, stop: dt.date | None, what: str, column: str) -> None:
@@ -111,6 +122,7 @@ class PatientRow(Row):
     )
     citation: str | None = Field(
         None,
+        max_length=200,
         description="PMID:12345678 or DOI:10.x/...; required for literature cases",
     )
     last_follow_up: Date | None = Field(None, description="Date of the last follow-up visit")
@@ -149,15 +161,20 @@ class PatientRow(Row):
 
 class VariantRow(Row):
     patient_id: Pseudonym = Field(description="Study pseudonym from the patients sheet")
-    gene: str = Field("STAT1", description="Gene symbol (HGNC)")
+    gene: str = Field("STAT1", max_length=20, description="Gene symbol (HGNC)")
     transcript: str | None = Field(
         None,
+        max_length=40,
         pattern=r"^(NM|NR|XM|ENST)_?\d+(\.\d+)?$",
         description="Reference transcript of the c. notation (e.g. NM_007315.4)",
     )
-    hgvs_c: str | None = Field(None, description="cDNA change in HGVS (e.g. c.821G>A)")
+    hgvs_c: str | None = Field(
+        None, max_length=200, description="cDNA change in HGVS (e.g. c.821G>A)"
+    )
     hgvs_p: str | None = Field(
-        None, description="Protein change in HGVS (e.g. p.Arg274Gln or p.(Arg274Gln))"
+        None,
+        max_length=200,
+        description="Protein change in HGVS (e.g. p.Arg274Gln or p.(Arg274Gln))",
     )
     zygosity: Zygosity = Field(Zygosity.heterozygous, description="Zygosity")
     domain: Stat1Domain | None = Field(
@@ -178,7 +195,9 @@ class VariantRow(Row):
 class ManifestationRow(Row):
     patient_id: Pseudonym = Field(description="Study pseudonym from the patients sheet")
     hpo_id: str = Field(pattern=r"^HP:\d{7}$", description="HPO term id (e.g. HP:0002728 for CMC)")
-    hpo_label: str | None = Field(None, description="HPO term label; checked against the id")
+    hpo_label: str | None = Field(
+        None, max_length=300, description="HPO term label; checked against the id"
+    )
     onset_age_years: float | None = Field(
         None, ge=0, le=120, description="Age at onset", json_schema_extra=unit("years")
     )
@@ -289,9 +308,11 @@ class AssessmentItemRow(Row):
 class LabRow(Row):
     patient_id: Pseudonym = Field(description="Study pseudonym from the patients sheet")
     date: Date = Field(description="Date sampled")
-    analyte: str = Field(description="Analyte code (see the data dictionary)")
+    analyte: str = Field(max_length=20, description="Analyte code (see the data dictionary)")
     value: float = Field(ge=0, description="Value as reported")
-    unit: str = Field(description="Unit as reported; converted to the canonical unit")
+    unit: str = Field(
+        max_length=20, description="Unit as reported; converted to the canonical unit"
+    )
     lln: float | None = Field(None, ge=0, description="Lower limit of normal, in the same unit")
     uln: float | None = Field(None, ge=0, description="Upper limit of normal, in the same unit")
     clinician_grade: int | None = Field(

@@ -123,6 +123,7 @@ class DatabaseState:
                     p.birth_year_month,
                     p.last_follow_up,
                     p.vital_status,
+                    p.locked_by,
                 )
         return self._patients.get(patient_id)
 
