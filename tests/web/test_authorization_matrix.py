@@ -102,6 +102,7 @@ CASES: list[Case] = [
     Case("GET", "/upload", EDITORS),
     Case("POST", "/upload", UPLOAD, form={"centre": "{centre}"}, upload=True),
     Case("GET", "/export?centre={centre}", EXPORT),
+    Case("GET", "/report?centre={centre}", EXPORT),
     Case("GET", "/audit", AUDIT),
     Case("GET", "/audit?centre={centre}&patient_id={pid}", AUDIT),
     Case("GET", "/account", EVERYONE),

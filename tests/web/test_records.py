@@ -15,7 +15,7 @@ from jakreg.store.tables import AuditEvent, LabResult, Patient
 from jakreg.study import verify_audit
 from jakreg.web import errors
 from tests.web.conftest import BASE_URL, login, page_csrf
-from tests.web.webdata import OWN_PATIENT
+from tests.web.webdata import OWN_LOCAL_ID, OWN_PATIENT
 
 NEW_LAB = {"date": "2021-05-01", "analyte": "alt", "value": "250", "unit": "U/L", "uln": "40"}
 
@@ -222,6 +222,26 @@ def test_export_is_audited_and_scoped(app: FastAPI, seeded_url: str) -> None:
     assert json.loads(_audit(seeded_url, action="export")[-1].after or "{}") == {
         "centre": "pooled", "local_ids": False,
     }  # fmt: skip
+
+
+def test_report_download_is_audited_scoped_and_holds_no_local_ids(
+    app: FastAPI, seeded_url: str
+) -> None:
+    import io
+    import zipfile
+
+    client = login(app, "vera")
+    r = client.get("/report")
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+        names = set(zf.namelist())
+        assert {"report.html", "report.pdf", "results.json"} <= names
+        results = zf.read("results.json").decode()
+    assert OWN_LOCAL_ID not in results
+    events = _audit(seeded_url, action="report")
+    assert [(e.actor, e.centre) for e in events] == [("vera", "BCN")]
+    assert json.loads(events[0].after or "{}")["centre"] == "BCN"
+    assert client.get("/report?centre=MAD").status_code == 403
 
 
 def test_pages_escape_what_centres_typed(app: FastAPI) -> None:

@@ -8,6 +8,8 @@ and each export is an audit event.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -101,6 +103,52 @@ def _derive(session: object, changed: dict[str, set[int]]) -> None:
     )
 
 
+def _what_to_share(scope: Scope, centre: str) -> tuple[str, bool, str]:
+    """(centre or "", include local ids, label): centre users get one of their centres, analysts and
+    admins without a centre the pooled, pseudonymised data."""
+    p = scope.principal
+    if centre:
+        if not p.reads(centre):
+            raise Forbidden(errors.EXPORT_CENTRE.format(centres=", ".join(sorted(p.centres))))
+        return centre, p.sees_local_ids(centre), centre
+    if p.all_centres:
+        return "", False, "pooled"
+    if len(p.centres) == 1:
+        only = next(iter(p.centres))
+        return only, True, only
+    raise BadInput(errors.EXPORT_CENTRE.format(centres=", ".join(sorted(p.centres))))
+
+
+def report_archive(scope: Scope, centre: str, folder: Path, db_url: str) -> Path:
+    """The study report for the caller's centre (or pooled for analysts and admins) as a zip. Audited.
+
+    The report never holds local ids (only pseudonyms), whoever asks.
+    """
+    from jakreg.report.build import write_report
+
+    chosen, _local_ids, label = _what_to_share(scope, centre)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    name = f"jakreg-report-{label}-{stamp}"
+    files = write_report(db_url, folder / name, centre=chosen or None)
+    archive = Path(shutil.make_archive(str(folder / name), "zip", root_dir=files.out))
+    AuditWriter(scope.session).write(
+        Change(
+            actor=scope.principal.username,
+            action="report",
+            entity="report",
+            entity_key=archive.name,
+            centre=chosen or None,
+            after={"centre": label, "results_sha256": _sha256(files.results)},
+        )
+    )
+    scope.session.commit()
+    return archive
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def export_workbook(scope: Scope, centre: str, folder: Path) -> tuple[Path, str]:
     """Write the caller's data as a study workbook; returns (file, centre or 'pooled'). Audited.
 
@@ -108,18 +156,7 @@ def export_workbook(scope: Scope, centre: str, folder: Path) -> tuple[Path, str]
     centre get the pooled, pseudonymised data (no local ids).
     """
     p = scope.principal
-    if centre:
-        if not p.reads(centre):
-            raise Forbidden(errors.EXPORT_CENTRE.format(centres=", ".join(sorted(p.centres))))
-        include_local_ids = p.sees_local_ids(centre)
-        label = centre
-    elif p.all_centres:
-        include_local_ids, label = False, "pooled"
-    elif len(p.centres) == 1:
-        centre = next(iter(p.centres))
-        include_local_ids, label = True, centre
-    else:
-        raise BadInput(errors.EXPORT_CENTRE.format(centres=", ".join(sorted(p.centres))))
+    centre, include_local_ids, label = _what_to_share(scope, centre)
     tables = database_tables(
         scope.session, centre=centre or None, include_local_ids=include_local_ids
     )

@@ -19,7 +19,7 @@ from jakreg.web import errors
 from jakreg.web.deps import Config, Web, form_fields
 from jakreg.web.errors import BadInput
 from jakreg.web.pages import render
-from jakreg.web.transfer import export_workbook, import_upload, upload_centre
+from jakreg.web.transfer import export_workbook, import_upload, report_archive, upload_centre
 
 router = APIRouter(include_in_schema=False)
 
@@ -89,5 +89,27 @@ def export(who: Web, centre: str = "") -> Response:
         out,
         filename=out.name,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        background=BackgroundTask(cleanup),
+    )
+
+
+@router.get("/report")
+def report(who: Web, settings: Config, centre: str = "") -> Response:
+    """The study report (HTML, PDF, results.json, tables, figures) as a zip: the caller's centre, or
+    pooled for analysts and admins."""
+    folder = Path(tempfile.mkdtemp(prefix="jakreg-report-"))
+    try:
+        archive = report_archive(who.scope, centre, folder, settings.db_url)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+    def cleanup() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    return FileResponse(
+        archive,
+        filename=archive.name,
+        media_type="application/zip",
         background=BackgroundTask(cleanup),
     )
