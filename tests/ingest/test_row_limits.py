@@ -48,7 +48,7 @@ def test_control_characters_are_refused(tmp_path: Path) -> None:
     checked = check_path(
         write_study(tmp_path / "s", edited("courses", 0, indication="CMC\x07")), today=TODAY
     )
-    assert [str(p) for p in checked.log.kept][0] == (
+    assert str(checked.log.kept[0]) == (
         "courses.csv, sheet courses, row 2, column indication: the text holds an invisible control "
         "character (value 'CMC\\x07'). Fix: retype the cell (control characters such as NUL cannot "
         "be stored)"

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from jakreg.report.build import ReportFiles, run_demo
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-def _require_browser() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} is missing (install Debian's chromium to run this test)"
-    if os.environ.get("JAKREG_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"JAKREG_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
+from tests.browser import ARGS, CHROMIUM, require_browser
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +17,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
 
 @pytest.mark.browser
 def test_report_renders_with_figures(demo: ReportFiles, tmp_path: Path) -> None:
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -15,25 +15,14 @@ import httpx
 import pytest
 
 from jakreg.study import init_database
+from tests.browser import ARGS, CHROMIUM, require_browser
 from tests.web.webdata import PASSWORD, seed
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 SCREENSHOTS = (
     Path(os.environ.get("JAKREG_SCREENSHOTS", "")) if os.environ.get("JAKREG_SCREENSHOTS") else None
 )
 
 pytestmark = pytest.mark.browser
-
-
-def _need_browser() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if os.environ.get("JAKREG_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"JAKREG_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
@@ -78,7 +67,7 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 def test_add_a_patient_in_a_real_browser(server: str, tmp_path: Path) -> None:
-    _need_browser()
+    require_browser()
     from playwright.sync_api import expect, sync_playwright
 
     shots = SCREENSHOTS or tmp_path

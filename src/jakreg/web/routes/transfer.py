@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,23 +74,28 @@ async def upload(request: Request, who: Web, settings: Config) -> Response:
     return await run_in_threadpool(run)
 
 
-@router.get("/export")
-def export(who: Web, centre: str = "") -> Response:
-    folder = Path(tempfile.mkdtemp(prefix="jakreg-export-"))
+def _send(make: Callable[[Path], Path], prefix: str, media_type: str) -> Response:
+    """Build a file in a fresh temporary folder and send it; the folder goes once it is sent."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        out, _label = export_workbook(who.scope, centre, folder)
+        path = make(folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-
-    def cleanup() -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-
     return FileResponse(
-        out,
-        filename=out.name,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        background=BackgroundTask(cleanup),
+        path,
+        filename=path.name,
+        media_type=media_type,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+@router.get("/export")
+def export(who: Web, centre: str = "") -> Response:
+    return _send(
+        lambda folder: export_workbook(who.scope, centre, folder)[0],
+        "jakreg-export-",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 
@@ -97,19 +103,8 @@ def export(who: Web, centre: str = "") -> Response:
 def report(who: Web, settings: Config, centre: str = "") -> Response:
     """The study report (HTML, PDF, results.json, tables, figures) as a zip: the caller's centre, or
     pooled for analysts and admins."""
-    folder = Path(tempfile.mkdtemp(prefix="jakreg-report-"))
-    try:
-        archive = report_archive(who.scope, centre, folder, settings.db_url)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-
-    def cleanup() -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-
-    return FileResponse(
-        archive,
-        filename=archive.name,
-        media_type="application/zip",
-        background=BackgroundTask(cleanup),
+    return _send(
+        lambda folder: report_archive(who.scope, centre, folder, settings.db_url),
+        "jakreg-report-",
+        "application/zip",
     )
