@@ -16,6 +16,12 @@ HL_CI_METHOD = (
     "order statistics of the Walsh averages at the exact signed-rank critical value "
     "(Hollander & Wolfe); coverage is exact for continuous data without ties"
 )
+HL_CI_METHOD_LARGE = (
+    "order statistics of the Walsh averages at the normal-approximation signed-rank critical value "
+    "k = floor(n(n+1)/4 - z * sqrt(n(n+1)(2n+1)/24)) (Hollander & Wolfe, large samples)"
+)
+EXACT_MAX_N = 50  # as for the Wilcoxon test: the exact distribution up to 50 differences
+ENUMERATE_MAX_N = 2000  # above this the Walsh averages are not listed (n(n+1)/2 of them)
 
 
 @cache
@@ -101,6 +107,53 @@ def walsh_averages(differences: np.ndarray) -> np.ndarray:
     return np.sort((differences[i] + differences[j]) / 2.0)
 
 
+def _walsh_count_at_most(d: np.ndarray, t: float) -> int:
+    """How many Walsh averages (d_i + d_j)/2, i <= j, are <= t; ``d`` sorted. O(n log n)."""
+    j_max = np.searchsorted(d, 2.0 * t - d, side="right") - 1
+    idx = np.arange(d.size)
+    return int(np.maximum(j_max - idx + 1, 0).sum())
+
+
+def walsh_order_statistic(d: np.ndarray, k: int) -> float:
+    """The k-th smallest Walsh average (1-based) of sorted ``d`` without listing all n(n+1)/2 of them.
+
+    Bisection on the value with an O(n log n) count, then the exact value: the smallest Walsh
+    average above the last value with fewer than k at or below it.
+    """
+    lo, hi = float(d[0]), float(d[-1])  # every Walsh average lies in [min d, max d]
+    if _walsh_count_at_most(d, lo) >= k:
+        return lo
+    for _ in range(200):
+        mid = (lo + hi) / 2.0
+        if mid in (lo, hi):
+            break
+        if _walsh_count_at_most(d, mid) >= k:
+            hi = mid
+        else:
+            lo = mid
+    # count(lo) < k <= count(hi): the k-th value is the smallest Walsh average > lo.
+    j = np.searchsorted(d, 2.0 * lo - d, side="right")
+    j = np.maximum(j, np.arange(d.size))
+    valid = j < d.size
+    sums = d[valid] + d[j[valid]]
+    return float(sums.min() / 2.0)
+
+
+def _walsh_median(d: np.ndarray) -> float:
+    m = d.size * (d.size + 1) // 2
+    if m % 2:
+        return walsh_order_statistic(d, m // 2 + 1)
+    return (walsh_order_statistic(d, m // 2) + walsh_order_statistic(d, m // 2 + 1)) / 2.0
+
+
+def _normal_order_statistic(n: int, confidence_level: float) -> int | None:
+    from scipy.stats import norm
+
+    z = float(norm.ppf(1.0 - (1.0 - confidence_level) / 2.0))
+    k = int(np.floor(n * (n + 1) / 4.0 - z * np.sqrt(n * (n + 1) * (2 * n + 1) / 24.0)))
+    return k if k >= 1 else None
+
+
 def ci_order_statistic(n: int, confidence_level: float) -> int | None:
     """Largest k >= 1 with P(T+ <= k - 1) <= alpha / 2, or None when even k = 1 misses the level."""
     alpha_half = (1.0 - confidence_level) / 2.0
@@ -136,6 +189,8 @@ def hodges_lehmann(differences: np.ndarray, confidence_level: float = 0.95) -> H
             ci_reason="no differences",
             reason="no differences",
         )
+    if n > EXACT_MAX_N:
+        return _hodges_lehmann_large(differences, confidence_level)
     walsh = walsh_averages(differences)
     estimate = float(np.median(walsh))
     k = ci_order_statistic(n, confidence_level)
@@ -168,4 +223,43 @@ def hodges_lehmann(differences: np.ndarray, confidence_level: float = 0.95) -> H
         n_walsh=n_walsh,
         ci_reason=None,
         reason=None,
+    )
+
+
+def _hodges_lehmann_large(differences: np.ndarray, confidence_level: float) -> HodgesLehmannResult:
+    """n > 50: the critical value from the normal approximation; order statistics found by selection
+    above ENUMERATE_MAX_N differences, so 100,000 pairs need O(n log n) memory, not 5e9 averages."""
+    from scipy.stats import norm
+
+    n = int(differences.size)
+    m = n * (n + 1) // 2
+    d = np.sort(differences.astype(float))
+    k = _normal_order_statistic(n, confidence_level)
+    if n <= ENUMERATE_MAX_N:
+        walsh = walsh_averages(d)
+        estimate = float(np.median(walsh))
+        bounds = (float(walsh[k - 1]), float(walsh[m - k])) if k else (None, None)
+    else:
+        estimate = _walsh_median(d)
+        bounds = (
+            (walsh_order_statistic(d, k), walsh_order_statistic(d, m + 1 - k))
+            if k
+            else (None, None)
+        )
+    achieved = None
+    if k is not None:
+        sd = np.sqrt(n * (n + 1) * (2 * n + 1) / 24.0)
+        achieved = float(1.0 - 2.0 * norm.cdf((k - 0.5 - n * (n + 1) / 4.0) / sd))
+    return HodgesLehmannResult(
+        n=n,
+        estimate=estimate,
+        ci_lower=bounds[0],
+        ci_upper=bounds[1],
+        nominal_level=confidence_level,
+        achieved_level=achieved,
+        order_statistic=k,
+        n_walsh=m,
+        ci_reason=None if k else "too few differences for the interval",
+        reason=None,
+        ci_method=HL_CI_METHOD_LARGE,
     )
