@@ -39,9 +39,10 @@ def render_figures(results: StudyResults, slots: list[FigureSlot]) -> dict[str, 
         if name == "idda_paired":
             return (lambda ax: fig.idda_paired_plot(ax, results.idda)), (6.0, 4.5), None
         if name == "swimmer":
-            n = max(len(results.timeline), 1)
+            lanes = results.timeline[: fig.MAX_SWIMMER_LANES]
+            n = max(len(lanes), 1)
             return (
-                (lambda ax: fig.swimmer_plot(ax, results.timeline, results.data.cutoff)),
+                (lambda ax: fig.swimmer_plot(ax, lanes, results.data.cutoff)),
                 (9.0, 1.2 + 0.42 * n),
                 None,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from jakreg.analysis.results import SYNTHETIC_NOTE, StudyResults
 from jakreg.report.tables import Table, build_tables, num, summary_text, suppress_count
 from jakreg.stats import ContinuousSummary
-from jakreg.stats._common import fmt_p
+from jakreg.stats._common import p_phrase
 
 PER_PATIENT_FIGURES = frozenset({"swimmer", "idda_paired"})
 
@@ -97,7 +98,7 @@ def headline(r: StudyResults, below: int | None) -> tuple[tuple[str, str], ...]:
     drugs = ", ".join(f"{d} {_n(n, below)}" for d, n in c.drugs) or "–"
     w = i.comparison.wilcoxon
     p = (
-        f"p = {fmt_p(w.p_value)} ({w.method}, {w.alternative})"
+        f"{p_phrase(w.p_value)} ({w.method}, {w.alternative})"
         if w.computable
         else (f"not computable ({w.reason})")
     )
@@ -149,6 +150,19 @@ def _by_name(tables: Sequence[Table]) -> dict[str, Table]:
     return {t.name: t for t in tables}
 
 
+def _slot(name: str, r: StudyResults) -> FigureSlot:
+    from jakreg.report.figures import MAX_SWIMMER_LANES
+
+    slot = FIGURES[name]
+    if name == "swimmer" and len(r.timeline) > MAX_SWIMMER_LANES:
+        note = (
+            f" Showing the first {MAX_SWIMMER_LANES} of {len(r.timeline)} patients; every "
+            "timeline is in results.json."
+        )
+        return dataclasses.replace(slot, caption=slot.caption + note)
+    return slot
+
+
 def build_context(
     r: StudyResults,
     *,
@@ -166,7 +180,7 @@ def build_context(
 
     def figs(*names: str) -> tuple[FigureSlot, ...]:
         hidden = PER_PATIENT_FIGURES if suppress_below is not None else frozenset()
-        return tuple(FIGURES[n] for n in names if n not in hidden)
+        return tuple(_slot(n, r) for n in names if n not in hidden)
 
     i, ae, below = r.idda, r.adverse_events, suppress_below
     sections = (
@@ -235,7 +249,7 @@ def _idda_text(r: StudyResults, below: int | None) -> tuple[str, ...]:
             f"Wilcoxon signed-rank test: {w.method}, {w.alternative}, zero_method = "
             f"{w.zero_method} ({c.counts.n_zero} zero differences), continuity correction "
             f"{'on' if w.correction else 'off'}; statistic {num(w.statistic)}, "
-            f"p = {fmt_p(w.p_value)}, n = {w.n_ranked}."
+            f"{p_phrase(w.p_value)}, n = {w.n_ranked}."
         )
     else:
         lines.append(f"Wilcoxon signed-rank test: not computable ({w.reason}).")

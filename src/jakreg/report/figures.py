@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -25,7 +26,7 @@ from jakreg.stats import (
     plot_cumulative_incidence,
     plot_km,
 )
-from jakreg.stats._common import fmt_p
+from jakreg.stats._common import p_phrase
 
 DRUG_COLOURS = {
     "ruxolitinib": "#1f77b4",
@@ -54,29 +55,45 @@ def _empty(ax: Axes, text: str) -> Axes:
     return ax
 
 
+LABELLED_PAIRS = 40  # pairs named by their pseudonym at most
+
+
 def idda_paired_plot(ax: Axes, idda: IddaSection) -> Axes:
     """One line per patient from the 'before' to the 'under' score (complete pairs only)."""
     pairs = [(p.patient, p.before.value, p.under.value)
              for p in idda.patients if p.before is not None and p.under is not None]  # fmt: skip
     if not pairs:
         return _empty(ax, f"{idda.score}: no complete before/under pairs")
-    for patient, before, under in pairs:
-        colour = "#1f77b4" if under < before else "#d62728"
-        ax.plot([0, 1], [before, under], marker="o", color=colour, alpha=0.8)
-        ax.annotate(patient, (1, under), xytext=(6, 0), textcoords="offset points",
-                    va="center", fontsize=8, color="#333333")  # fmt: skip
+    # One collection of segments (not one artist per patient): a registry has thousands of pairs.
+    colours = ["#1f77b4" if under < before else "#d62728" for _, before, under in pairs]
+    alpha = 0.8 if len(pairs) <= LABELLED_PAIRS else max(0.08, 0.8 * LABELLED_PAIRS / len(pairs))
+    ax.add_collection(
+        LineCollection([[(0, b), (1, u)] for _, b, u in pairs], colors=colours, alpha=alpha)
+    )
+    ax.scatter([0] * len(pairs) + [1] * len(pairs), [b for _, b, _ in pairs] + [u for *_, u in pairs],
+               c=colours + colours, alpha=alpha, s=25, zorder=3)  # fmt: skip
+    if len(pairs) <= LABELLED_PAIRS:  # beyond that the labels would only overlap
+        for patient, _before, under in pairs:
+            ax.annotate(patient, (1, under), xytext=(6, 0), textcoords="offset points",
+                        va="center", fontsize=8, color="#333333")  # fmt: skip
     ax.set_xticks([0, 1], ["before JAK inhibitor", "under JAK inhibitor"])
     ax.set_xlim(-0.3, 1.35)
     ax.set_ylabel(f"{idda.score} total")
-    ax.set_ylim(bottom=0)
+    top = max(max(b, u) for _, b, u in pairs)
+    ax.set_ylim(0, top * 1.05 if top > 0 else 1)
     w = idda.comparison.wilcoxon
     p_text = (
-        f"p = {fmt_p(w.p_value)}" if w.p_value is not None else f"test not computable: {w.reason}"
+        f"{p_phrase(w.p_value)}" if w.p_value is not None else f"test not computable: {w.reason}"
     )
     ax.set_title(f"{len(pairs)} pairs; Wilcoxon signed-rank ({w.method or 'n/a'}), {p_text}",
                  fontsize=10)  # fmt: skip
     ax.grid(axis="y", alpha=0.3)
     return ax
+
+
+# Lanes drawn at most; a larger cohort's timelines stay in results.json (timeline) and the caption
+# says how many are shown.
+MAX_SWIMMER_LANES = 60
 
 
 def swimmer_plot(ax: Axes, lanes: Sequence[Lane], cutoff: dt.date) -> Axes:

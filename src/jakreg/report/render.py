@@ -40,6 +40,11 @@ def data_uri(figure: RenderedFigure) -> str:
     return "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
 
 
+# A page (and its PDF) shows at most this many rows of a table; tables/*.csv hold every row. A
+# registry of thousands of patients would otherwise make a PDF of thousands of pages.
+MAX_TABLE_ROWS = 100
+
+
 def render_html(
     ctx: ReportContext, results: StudyResults, figures: Mapping[str, RenderedFigure]
 ) -> str:
@@ -50,6 +55,7 @@ def render_html(
         results=results,
         figures={name: data_uri(f) for name, f in figures.items()},
         version=jakreg.__version__,
+        max_rows=MAX_TABLE_ROWS,
     )
 
 

@@ -52,6 +52,12 @@ def fmt(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
+def p_phrase(p: float | None) -> str:
+    """'p = 0.0078', or 'p < 0.0001' (never 'p = < 0.0001')."""
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def fmt_p(p: float | None) -> str:
     """A p-value as journals print it: two significant digits (p = 0.0078), "< 0.0001" below that;
     results.json keeps the exact value."""

@@ -10,7 +10,14 @@ from typing import Literal
 import numpy as np
 import scipy.stats
 
-from jakreg.stats._common import JSONValue, StatsInputError, fmt, fmt_p, json_float, split_missing
+from jakreg.stats._common import (
+    JSONValue,
+    StatsInputError,
+    fmt,
+    json_float,
+    p_phrase,
+    split_missing,
+)
 
 SMALL_N = 5  # the usual threshold below which a group or an expected cell count warrants a caution
 # Exact r×c enumeration visits every table with the observed margins; past this many we hand over to
@@ -90,9 +97,7 @@ class FisherExactResult:
             rows.append(" | ".join([label, *(str(c) for c in row), str(total)]))
         rows.append(" | ".join(["total", *(str(t) for t in self.column_totals), str(self.n)]))
         if self.computable:
-            rows.append(
-                f"Fisher's exact test ({self.method}, two-sided): p = {fmt_p(self.p_value)}"
-            )
+            rows.append(f"Fisher's exact test ({self.method}, two-sided): {p_phrase(self.p_value)}")
         else:
             rows.append(f"Fisher's exact test not computable: {self.reason}")
         rows.extend(f"caution: {c}" for c in self.cautions)
@@ -324,7 +329,7 @@ class MannWhitneyResult:
         if self.computable:
             rows.append(
                 f"Mann–Whitney U ({self.method}, {self.alternative}): "
-                f"U = {fmt(self.u_statistic, 4)}, p = {fmt_p(self.p_value)}, "
+                f"U = {fmt(self.u_statistic, 4)}, {p_phrase(self.p_value)}, "
                 f"rank-biserial r = {fmt(self.rank_biserial, 3)}"
             )
         else:

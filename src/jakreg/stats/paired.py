@@ -17,9 +17,9 @@ from jakreg.stats._common import (
     DIFFERENCE_DECIMALS,
     JSONValue,
     fmt,
-    fmt_p,
     is_missing,
     json_float,
+    p_phrase,
 )
 from jakreg.stats.signed_rank import HodgesLehmannResult, hodges_lehmann
 
@@ -107,7 +107,7 @@ class WilcoxonResult:
         return (
             f"Wilcoxon signed-rank ({self.method}, {self.alternative}, "
             f"zero_method={self.zero_method}, correction={self.correction}{ties}): "
-            f"p = {fmt_p(self.p_value)}, n = {self.n_ranked}"
+            f"{p_phrase(self.p_value)}, n = {self.n_ranked}"
         )
 
 
@@ -145,7 +145,7 @@ class SignTestResult:
             return f"Sign test not computable: {self.reason}"
         return (
             f"Sign test: {self.n_positive} up, {self.n_negative} down, "
-            f"{self.n_zero_dropped} unchanged (dropped): p = {fmt_p(self.p_value)}"
+            f"{self.n_zero_dropped} unchanged (dropped): {p_phrase(self.p_value)}"
         )
 
 
