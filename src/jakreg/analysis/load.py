@@ -63,34 +63,46 @@ _CHILD_TABLES: tuple[type[Base], ...] = (
 )
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
+def _row_texts(
+    rows: Sequence[Any], pseudonyms: dict[int, str], centres: dict[int, str]
+) -> list[str]:
+    """Each row (ORM object or Core row) as compact JSON of its data columns, sorted.
+
+    Surrogate keys are replaced by the pseudonym and centre code and the bookkeeping columns left out,
+    so the same data give the same text in any database they were imported into.
+    """
+    if not rows:
+        return []
+    first = rows[0]
+    names = (
+        first._fields if hasattr(first, "_fields") else [c.name for c in first.__table__.columns]
+    )
+    keep = [n for n in names if n not in _NOT_DATA or n in ("patient_pk", "centre_pk")]
+    texts = []
+    for row in rows:
+        values: list[Any] = []
+        for name in keep:
+            value = getattr(row, name)
+            if name == "patient_pk":
+                value = pseudonyms[value]
+            elif name == "centre_pk":
+                value = centres[value]
+            elif isinstance(value, dt.datetime | dt.date):
+                value = value.isoformat()
+            values.append(value)
+        texts.append(json.dumps(values, ensure_ascii=False, separators=(",", ":")))
+    texts.sort()
+    return [json.dumps(keep), *texts]
 
 
-def _row_dict(obj: Base, pseudonyms: dict[int, str], centres: dict[int, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for column in obj.__table__.columns:
-        name = column.name
-        value = getattr(obj, name)
-        if name == "patient_pk":
-            out["patient_id"] = pseudonyms[value]
-        elif name == "centre_pk":
-            out["centre"] = centres[value]
-        elif name not in _NOT_DATA:
-            out[name] = _plain(value)
-    return out
-
-
-def canonical_sha256(tables: dict[str, list[dict[str, Any]]]) -> str:
-    """SHA-256 of the rows as sorted, compact JSON (table names, then rows in sorted order)."""
-    canonical = {
-        name: sorted(json.dumps(r, sort_keys=True, ensure_ascii=False) for r in rows)
-        for name, rows in sorted(tables.items())
-    }
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def canonical_sha256(tables: dict[str, list[str]]) -> str:
+    """SHA-256 of every table's column names and sorted row texts, tables in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(tables):
+        digest.update(name.encode() + b"\n")
+        for text in tables[name]:
+            digest.update(text.encode("utf-8") + b"\n")
+    return digest.hexdigest()
 
 
 def _example_fingerprint() -> str | None:
@@ -126,14 +138,14 @@ def load_snapshot(
     pks = [p.id for p in in_dump]
     children = _children(session, pks)
     used_centres = {centre_code[p.centre_pk] for p in chosen}
-    dump: dict[str, list[dict[str, Any]]] = {
-        "centre": [
-            _row_dict(c, pseudonyms, centre_code) for c in centre_rows if c.centre in used_centres
-        ],
-        "patient": [_row_dict(p, pseudonyms, centre_code) for p in in_dump],
+    dump: dict[str, list[str]] = {
+        "centre": _row_texts(
+            [c for c in centre_rows if c.centre in used_centres], pseudonyms, centre_code
+        ),
+        "patient": _row_texts(in_dump, pseudonyms, centre_code),
     }
     for table, rows in children.items():
-        dump[table.__tablename__] = [_row_dict(r, pseudonyms, centre_code) for r in rows]
+        dump[table.__tablename__] = _row_texts(rows, pseudonyms, centre_code)
     by_patient: dict[type[Base], dict[int, list[Any]]] = {
         table: _group(rows) for table, rows in children.items()
     }
@@ -160,8 +172,9 @@ def _children(session: Session, pks: Sequence[int]) -> dict[type[Base], list[Any
         rows: list[Any] = []
         for start in range(0, len(pks), 500):
             chunk = pks[start : start + 500]
-            column = table.patient_pk  # type: ignore[attr-defined]
-            rows.extend(session.scalars(select(table).where(column.in_(chunk))))
+            core = table.__table__
+            # Core rows, not ORM objects: a registry's hundreds of thousands of labs load ~3x faster.
+            rows.extend(session.execute(select(core).where(core.c.patient_pk.in_(chunk))).all())
         out[table] = rows
     return out
 
