@@ -471,6 +471,62 @@ def demo(
 
 
 @app.command()
+def synth(
+    out_path: Annotated[Path, typer.Option("--out", help="A folder (CSV) or a .xlsx file.")],
+    patients: Annotated[int, typer.Option("--patients", help="Number of patients.")] = 1000,
+    centres: Annotated[int, typer.Option("--centres", help="Number of centres.")] = 10,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same study.")] = 1,
+) -> None:
+    """Write a realistic synthetic study (clearly labelled synthetic), deterministic by seed."""
+    from jakreg.synth import write_synthetic
+
+    fmt = "xlsx" if out_path.suffix.lower() == ".xlsx" else "csv"
+    with progress_bar(err.is_terminal) as progress:
+        # the generator reports patients written so far, in steps of 1000
+        step = None if progress is None else (lambda _done: progress("patients", 1000))
+        summary = write_synthetic(
+            out_path, patients=patients, centres=centres, seed=seed, fmt=fmt, progress=step
+        )
+    out.print(
+        f"Wrote a synthetic study to {summary.out}: {summary.patients:,} patients at "
+        f"{summary.centres} centres, {summary.total_rows:,} rows (seed {summary.seed}, cut-off "
+        f"{summary.cutoff.isoformat()})."
+    )
+
+
+@app.command()
+def backup(
+    out_path: Annotated[Path, typer.Option("--out", help="The backup file to write.")],
+    db: DbOption = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing file.")
+    ] = False,
+) -> None:
+    """Copy a SQLite database while it is in use (online backup); PostgreSQL: see docs/scale.md."""
+    from jakreg.store.backup import backup as run_backup
+
+    summary = run_backup(db, out_path, overwrite=overwrite)
+    out.print(
+        f"Backed up {summary.database} to {summary.file}: {summary.rows:,} rows, {summary.bytes:,} bytes."
+    )
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by jakreg backup.")],
+    db: DbOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite a database that already holds data.")
+    ] = False,
+) -> None:
+    """Restore a SQLite backup into the database (refuses to overwrite data unless --force)."""
+    from jakreg.store.backup import restore as run_restore
+
+    summary = run_restore(file, db, force=force)
+    out.print(f"Restored {summary.file} into {summary.database}: {summary.rows:,} rows.")
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
