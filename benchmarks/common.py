@@ -116,7 +116,8 @@ _pid, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - started
 with open(sys.argv[1], "w") as fh:
     json.dump({"seconds": seconds, "maxrss_kb": usage.ru_maxrss,
-               "cpu_seconds": usage.ru_utime + usage.ru_stime}, fh)
+               "cpu_seconds": usage.ru_utime + usage.ru_stime,
+               "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None}, fh)
 sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
 """
 
@@ -173,6 +174,11 @@ def run_child(
         measured: dict[str, Any] = {}
         with contextlib.suppress(OSError, ValueError):
             measured = json.loads(Path(f"{base}.json").read_text())
+        if measured.get("signal") and not stopped:
+            number = int(measured["signal"])
+            stopped.append(
+                f"killed by signal {number} ({signal.Signals(number).name}) from outside"
+            )
         result = Child(
             command,
             float(measured.get("seconds", wall)),

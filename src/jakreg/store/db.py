@@ -128,6 +128,11 @@ def _explain(exc: SQLAlchemyError) -> str:
         return f"the database is read-only ({text}); check the file's permissions"
     if "disk" in text and "full" in text:
         return f"the disk is full ({text}); free space and try again"
+    if "disk I/O error" in text:
+        return (
+            f"the database could not be written ({text}); the disk may be full or a file-size "
+            "limit reached: free space and try again"
+        )
     if "unable to open" in text:
         return f"cannot open the database file ({text}); check that its folder exists"
     return f"database error: {text}"
