@@ -152,11 +152,14 @@ def open_session(
     ``write_lock``: the session's transactions take the write lock first (imports)."""
     resolved = database_url(url)
     parsed = make_url(resolved)
+    file = parsed.database or ""
+    if parsed.query.get("uri") == "true":  # sqlite:///file:study.db?mode=ro&uri=true
+        file = file.removeprefix("file:")
     if (
         require_schema
         and parsed.drivername.startswith("sqlite")
-        and parsed.database not in (None, "", ":memory:")
-        and not Path(parsed.database or "").exists()
+        and file not in ("", ":memory:")
+        and not Path(file).exists()
     ):
         raise DatabaseError(
             f"the database file {parsed.database} does not exist; "
