@@ -148,3 +148,16 @@ def test_junk_csv_never_raises(tmp_path: Path, junk: bytes) -> None:
     (folder / "patients.csv").write_bytes(junk)
     checked = check_path(folder, today=TODAY)
     assert not checked.log.ok
+
+
+def test_wrong_encoding_deep_in_a_large_file(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    good = "".join(f"BCN-01,2022-01-01,row {i}\n" for i in range(100_000))  # about 2.6 MB
+    (folder / "hsct.csv").write_bytes(
+        b"patient_id,date,indication\n" + good.encode() + "BCN-01,2022-01-02,é\n".encode("cp1252")
+    )
+    [problem] = check_path(folder, today=TODAY).log.kept
+    assert problem.row == 100_002
+    assert problem.message == "the file is not UTF-8 (byte 0xe9 on line 100002)"
+    assert problem.value == "BCN-01,2022-01-02,\ufffd"

@@ -6,6 +6,7 @@ go to the problem log with the file and sheet they belong to.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 import zipfile
@@ -85,16 +86,19 @@ def _read_csv_folder(folder: Path, log: ProblemLog) -> Iterator[RawSheet]:
 
 
 def _read_csv(path: Path, log: ProblemLog) -> RawSheet | None:
+    """A CSV sheet whose rows are read as they are validated (the file is never held whole)."""
     sheet = path.stem.lower()
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+        blank = not head.strip() and path.stat().st_size <= len(head)
     except OSError as exc:
         log.add(_file_problem(path.name, f"cannot read the file ({exc.strerror})", "check it"))
         return None
-    if not raw.strip():
+    if blank:
         log.add(_file_problem(path.name, "the file is empty", "add the header row", sheet))
         return None
-    if b"\x00" in raw[:4096]:
+    if b"\x00" in head:
         log.add(
             _file_problem(
                 path.name,
@@ -104,38 +108,68 @@ def _read_csv(path: Path, log: ProblemLog) -> RawSheet | None:
             )
         )
         return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        line_end = raw.find(b"\n", exc.start)
-        shown = raw[line_start : line_end if line_end >= 0 else None][:80]
+    bad = _first_decoding_error(path)
+    if bad is not None:
+        line, byte, shown = bad
         log.add(
             Problem(
                 path.name,
                 sheet,
                 line,
                 None,
-                shown.decode("utf-8", errors="replace").strip(),
-                f"the file is not UTF-8 (byte {raw[exc.start]:#04x} on line {line})",
+                shown,
+                f"the file is not UTF-8 (byte {byte:#04x} on line {line})",
                 "save the sheet as 'CSV UTF-8' (Excel: Save As > CSV UTF-8)",
             )
         )
         return None
-    first_line = text.split("\n", 1)[0]
+    fh_text = path.open("r", encoding="utf-8-sig", newline="")
+    first_line = fh_text.readline()
+    fh_text.seek(0)
     delimiter = max([",", ";", "\t"], key=first_line.count)
-    reader = csv.reader(text.splitlines(), delimiter=delimiter)
-    header = next(reader)
+    reader = csv.reader(fh_text, delimiter=delimiter)
+    header = next(reader, [])
     decimal_comma = delimiter == ";"
 
     def rows() -> Iterator[tuple[int, Cells]]:
-        for i, cells in enumerate(reader, start=2):
-            if decimal_comma:
-                cells = [_decimal_comma(c) for c in cells]
-            yield i, list(cells)
+        try:
+            for i, cells in enumerate(reader, start=2):
+                if decimal_comma:
+                    cells = [_decimal_comma(c) for c in cells]
+                yield i, list(cells)
+        finally:
+            fh_text.close()
 
     return RawSheet(path.name, sheet, list(header), rows())
+
+
+def _first_decoding_error(path: Path) -> tuple[int, int, str] | None:
+    """(line, byte, the line as far as readable) of the first byte that is not UTF-8, reading the
+    file in pieces (constant memory); None when the whole file is UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0  # bytes fed to the decoder before this piece
+    lines = 1
+    with path.open("rb") as fh:
+        while True:
+            piece = fh.read(1 << 20)
+            final = not piece
+            try:
+                decoder.decode(piece, final)
+            except UnicodeDecodeError as exc:
+                pending = len(exc.object) - len(piece)  # bytes the decoder kept from before
+                position = offset - pending + exc.start
+                fh.seek(max(0, position - 4096))
+                around = fh.read(8192)
+                at = position - max(0, position - 4096)
+                start = around.rfind(b"\n", 0, at) + 1
+                end = around.find(b"\n", at)
+                line = lines + piece[: max(0, exc.start - pending)].count(b"\n")
+                shown = around[start : end if end >= 0 else None][:80]
+                return line, exc.object[exc.start], shown.decode("utf-8", errors="replace").strip()
+            if final:
+                return None
+            lines += piece.count(b"\n")
+            offset += len(piece)
 
 
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from jakreg.ingest.checks import Key, KnownPatient
 from jakreg.ingest.problems import ProblemLog
-from jakreg.ingest.validate import StudyRows
+from jakreg.ingest.validate import StudyRows, ValidRow
 from jakreg.model.rows import Row
 from jakreg.model.sheets import SHEETS, SheetSpec
 from jakreg.store.audit import AuditWriter, Change
@@ -285,56 +285,16 @@ def upsert_study(
         table: Table = TABLE_FOR_SHEET[spec.name].__table__  # type: ignore[assignment]
         pids = {str(getattr(vr.row, "patient_id", "")) for vr in rows}
         existing = _existing_rows(session, spec, table, d, pids)
-        created: list[dict[str, Any]] = []
-        updated: list[tuple[int, int, dict[str, Any], dict[str, Any]]] = []
-        for vr in rows:
-            values = row_values(vr.row)
-            found = existing.get(tuple(values[k] for k in spec.key))
-            if found is None:
-                created.append(values)
-            elif found[2] != values:
-                updated.append((found[0], found[1], found[2], values))
-        counts.created += len(created)
-        counts.updated += len(updated)
-        counts.unchanged += len(rows) - len(created) - len(updated)
-        ids = _insert(session, table, [{**to_record(spec, v, d), "version": 1} for v in created])
-        if updated:
-            names = [c.name for c in _row_columns(spec, table)]
-            statement = (
-                update(table)
-                .where(table.c.id == bindparam("b_id"))
-                .values(
-                    {n: bindparam(f"b_{n}") for n in names} | {"version": bindparam("b_version")}
-                )
-            )
-            params = [
-                {f"b_{k}": v for k, v in to_record(spec, new, d).items()}
-                | {"b_id": pk, "b_version": version + 1}
-                for pk, version, _old, new in updated
-            ]
-            for chunk in _chunks(params, 2000):
-                session.execute(statement, chunk)
-        if spec.name == "centres":
-            for pk, values in zip(ids, created, strict=True):
-                d.centre_pk[values["centre"]] = pk
-                d.centre_code[pk] = values["centre"]
-        if spec.name == "patients":
-            for pk, values in zip(ids, created, strict=True):
-                d.patient_pk[values["patient_id"]] = pk
-                d.pseudonym[pk] = values["patient_id"]
-                d.patient_centre[pk] = values["centre"]
-        changes = [
-            _change(spec, d, actor, batch.id, pk, "create", None, values)
-            for pk, values in zip(ids, created, strict=True)
-        ] + [
-            _change(spec, d, actor, batch.id, pk, "update", _json_safe(old), new)
-            for pk, _version, old, new in updated
-        ]
-        audit.write_many(changes)
-        if progress is not None:
-            progress(spec.name, len(rows))
-        if spec.name not in {"centres", "patients"} and changes:
-            changed[spec.name] = {d.patient_pk[str(c.patient_id)] for c in changes}
+        touched: set[int] = set()
+        # A sheet is written in slices so that only one slice's dicts, statements and audit
+        # events are in memory at a time (a registry's labs sheet has millions of rows).
+        for chunk in _chunks(rows, WRITE_SLICE):
+            touched |= _write_slice(session, spec, table, chunk, existing, counts, d, audit,
+                                    actor, batch.id)  # fmt: skip
+            if progress is not None:
+                progress(spec.name, len(chunk))
+        if spec.name not in {"centres", "patients"} and touched:
+            changed[spec.name] = touched
     if on_changed is not None and changed:
         on_changed(session, changed)
     batch.created = summary.total("created")
@@ -342,6 +302,72 @@ def upsert_study(
     batch.unchanged = summary.total("unchanged")
     summary.audit_events = audit.count
     return summary
+
+
+WRITE_SLICE = 5000
+
+
+def _write_slice(
+    session: Session,
+    spec: SheetSpec,
+    table: Table,
+    rows: list[ValidRow],
+    existing: dict[Key, tuple[int, int, dict[str, Any]]],
+    counts: SheetCounts,
+    d: Directory,
+    audit: AuditWriter,
+    actor: str,
+    batch_pk: int,
+) -> set[int]:
+    """Insert the new rows and update the changed ones of one slice, with their audit events;
+    returns the patients (keys) whose rows changed."""
+    created: list[dict[str, Any]] = []
+    updated: list[tuple[int, int, dict[str, Any], dict[str, Any]]] = []
+    for vr in rows:
+        values = row_values(vr.row)
+        found = existing.get(tuple(values[k] for k in spec.key))
+        if found is None:
+            created.append(values)
+        elif found[2] != values:
+            updated.append((found[0], found[1], found[2], values))
+    counts.created += len(created)
+    counts.updated += len(updated)
+    counts.unchanged += len(rows) - len(created) - len(updated)
+    ids = _insert(session, table, [{**to_record(spec, v, d), "version": 1} for v in created])
+    if updated:
+        names = [c.name for c in _row_columns(spec, table)]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({n: bindparam(f"b_{n}") for n in names} | {"version": bindparam("b_version")})
+        )
+        params = [
+            {f"b_{k}": v for k, v in to_record(spec, new, d).items()}
+            | {"b_id": pk, "b_version": version + 1}
+            for pk, version, _old, new in updated
+        ]
+        for part in _chunks(params, 2000):
+            session.execute(statement, part)
+    if spec.name == "centres":
+        for pk, values in zip(ids, created, strict=True):
+            d.centre_pk[values["centre"]] = pk
+            d.centre_code[pk] = values["centre"]
+    if spec.name == "patients":
+        for pk, values in zip(ids, created, strict=True):
+            d.patient_pk[values["patient_id"]] = pk
+            d.pseudonym[pk] = values["patient_id"]
+            d.patient_centre[pk] = values["centre"]
+    changes = [
+        _change(spec, d, actor, batch_pk, pk, "create", None, values)
+        for pk, values in zip(ids, created, strict=True)
+    ] + [
+        _change(spec, d, actor, batch_pk, pk, "update", _json_safe(old), new)
+        for pk, _version, old, new in updated
+    ]
+    audit.write_many(changes)
+    if spec.name in {"centres", "patients"}:
+        return set()
+    return {d.patient_pk[str(c.patient_id)] for c in changes}
 
 
 def _change(
