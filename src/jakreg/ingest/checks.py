@@ -4,7 +4,7 @@ HPO ids and labels, HGVS syntax, lab units, pseudonym stability and centre scope
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -220,22 +220,32 @@ def _patient_identity(
         local_ids[(row.centre, row.local_id)] = (row.patient_id, vr.number)
 
 
-def _locked(study: StudyRows, log: ProblemLog, existing: Existing) -> None:
+def _rows_of_known_patients(
+    study: StudyRows, find: Callable[[str], KnownPatient | None]
+) -> Iterator[tuple[SheetSpec, ValidRow, KnownPatient]]:
+    """Every row that names a patient ``find`` knows, with that patient (centres rows have none)."""
     for spec in SHEETS:
         for vr in study.rows(spec.name):
             pid = getattr(vr.row, "patient_id", None)
-            known = existing.patient(pid) if isinstance(pid, str) else None
-            if known is not None and known.locked_by is not None:
-                log.add(
-                    _p(
-                        study,
-                        spec.name,
-                        vr,
-                        "patient_id",
-                        f"patient {pid} is locked by {known.locked_by}; its records are read-only",
-                        "ask an admin to unlock the patient in the server, then import again",
-                    )
+            known = find(pid) if isinstance(pid, str) else None
+            if known is not None:
+                yield spec, vr, known
+
+
+def _locked(study: StudyRows, log: ProblemLog, existing: Existing) -> None:
+    for spec, vr, known in _rows_of_known_patients(study, existing.patient):
+        pid = known.patient_id
+        if known.locked_by is not None:
+            log.add(
+                _p(
+                    study,
+                    spec.name,
+                    vr,
+                    "patient_id",
+                    f"patient {pid} is locked by {known.locked_by}; its records are read-only",
+                    "ask an admin to unlock the patient in the server, then import again",
                 )
+            )
 
 
 def _centre_scope(
@@ -253,23 +263,19 @@ def _centre_scope(
                     f"remove other centres' rows, or import without --centre {centre}",
                 )
             )
-    for spec in SHEETS:
-        if spec.name == "centres":
-            continue
-        for vr in study.rows(spec.name):
-            pid = getattr(vr.row, "patient_id", None)
-            info = patients.get(pid) if isinstance(pid, str) else None
-            if info is not None and info.centre != centre:
-                log.add(
-                    _p(
-                        study,
-                        spec.name,
-                        vr,
-                        "patient_id",
-                        f"patient {pid} belongs to centre {info.centre}, not {centre}",
-                        f"remove other centres' rows, or import without --centre {centre}",
-                    )
+    for spec, vr, info in _rows_of_known_patients(study, patients.get):
+        pid = info.patient_id
+        if info.centre != centre:
+            log.add(
+                _p(
+                    study,
+                    spec.name,
+                    vr,
+                    "patient_id",
+                    f"patient {pid} belongs to centre {info.centre}, not {centre}",
+                    f"remove other centres' rows, or import without --centre {centre}",
                 )
+            )
 
 
 def _birth_floor(year_month: str) -> dt.date:
@@ -288,46 +294,38 @@ _DATE_COLUMNS = (
 
 
 def _dates_in_life(study: StudyRows, log: ProblemLog, patients: dict[str, KnownPatient]) -> None:
-    for spec in SHEETS:
-        if spec.name == "centres":
-            continue
-        columns = [c for c in _DATE_COLUMNS if c in spec.row.model_fields]
-        for vr in study.rows(spec.name):
-            pid = getattr(vr.row, "patient_id", None)
-            info = patients.get(pid) if isinstance(pid, str) else None
-            if info is None:
+    for spec, vr, info in _rows_of_known_patients(study, patients.get):
+        for column in (c for c in _DATE_COLUMNS if c in spec.row.model_fields):
+            value = getattr(vr.row, column)
+            if value is None:
                 continue
-            for column in columns:
-                value = getattr(vr.row, column)
-                if value is None:
-                    continue
-                if info.birth_year_month and value < _birth_floor(info.birth_year_month):
-                    log.add(
-                        _p(
-                            study,
-                            spec.name,
-                            vr,
-                            column,
-                            f"the date is before the patient's birth ({info.birth_year_month})",
-                            "check the year, and the patient's birth_year_month",
-                        )
+            if info.birth_year_month and value < _birth_floor(info.birth_year_month):
+                log.add(
+                    _p(
+                        study,
+                        spec.name,
+                        vr,
+                        column,
+                        f"the date is before the patient's birth ({info.birth_year_month})",
+                        "check the year, and the patient's birth_year_month",
                     )
-                elif (
-                    info.vital_status == VitalStatus.deceased.value
-                    and info.last_follow_up is not None
-                    and value > info.last_follow_up
-                ):
-                    log.add(
-                        _p(
-                            study,
-                            spec.name,
-                            vr,
-                            column,
-                            "the date is after the deceased patient's last follow-up "
-                            f"({info.last_follow_up.isoformat()})",
-                            "check the date, and the patient's last_follow_up",
-                        )
+                )
+            elif (
+                info.vital_status == VitalStatus.deceased.value
+                and info.last_follow_up is not None
+                and value > info.last_follow_up
+            ):
+                log.add(
+                    _p(
+                        study,
+                        spec.name,
+                        vr,
+                        column,
+                        "the date is after the deceased patient's last follow-up "
+                        f"({info.last_follow_up.isoformat()})",
+                        "check the date, and the patient's last_follow_up",
                     )
+                )
 
 
 def _dates_in_course(study: StudyRows, log: ProblemLog, existing: Existing) -> None:
