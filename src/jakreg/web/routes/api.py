@@ -251,18 +251,23 @@ def get_patient(scope: Api, patient_id: PatientId) -> PatientOut:
 
 @router.put("/patients/{patient_id}", response_model=RecordOut, responses=ERRORS)
 def update_patient(scope: Api, patient_id: PatientId, body: RecordIn) -> RecordOut:
-    spec = SHEETS_BY_NAME["patients"]
     patient = scope.patient(patient_id)
+    return _update(scope, "patients", patient, patient, body)
+
+
+def _update(scope: Scope, sheet: str, patient: Patient, obj: Base, body: RecordIn) -> RecordOut:
+    """Validate an edit with the importer's checks, then write it if its version is current."""
+    spec = SHEETS_BY_NAME[sheet]
     scope.require_edit(patient)
     version = _require_version(body)
-    values = _with_fixed(scope, spec, patient, body.values)
+    values = _with_fixed(scope, spec, obj, body.values)
     checked = check_record(
-        scope.session, spec, values, centre=scope.centre_of(patient), editing=patient
+        scope.session, spec, values, centre=scope.centre_of(patient), editing=obj
     )
     _checked_or_422(checked)
-    update_record(scope, spec, patient, checked, version)
+    update_record(scope, spec, obj, checked, version)
     scope.session.commit()
-    return _out(scope, "patients", patient)
+    return _out(scope, sheet, obj)
 
 
 def _with_fixed(scope: Scope, spec: SheetSpec, obj: Base, values: dict[str, Any]) -> dict[str, Any]:
@@ -347,19 +352,9 @@ def get_child(
 def update_child(
     scope: Api, patient_id: PatientId, sheet: SheetName, record_id: RecordId, body: RecordIn
 ) -> RecordOut:
-    spec = SHEETS_BY_NAME[sheet.value]
     patient = scope.patient(patient_id)
     obj = scope.record(sheet.value, record_id, patient)
-    scope.require_edit(patient)
-    version = _require_version(body)
-    values = _with_fixed(scope, spec, obj, body.values)
-    checked = check_record(
-        scope.session, spec, values, centre=scope.centre_of(patient), editing=obj
-    )
-    _checked_or_422(checked)
-    update_record(scope, spec, obj, checked, version)
-    scope.session.commit()
-    return _out(scope, sheet.value, obj)
+    return _update(scope, sheet.value, patient, obj, body)
 
 
 @router.delete("/patients/{patient_id}/{sheet}/{record_id}", status_code=204, responses=ERRORS)
