@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from jakreg.errors import DatabaseError, InputFileError
 from jakreg.export.workbook import Table, Workbook, sort_rows, template_book, write_workbook
-from jakreg.ingest.checks import check_study
+from jakreg.ingest import pipeline
 from jakreg.ingest.problems import Problem, ProblemLog, ValidationFailed
 from jakreg.ingest.read import read_workbook
-from jakreg.ingest.validate import StudyRows, validate_sheets
+from jakreg.ingest.validate import StudyRows
 from jakreg.model.sheets import SHEETS
 from jakreg.store import db
 from jakreg.store.derive import DERIVATION_INPUTS, derive_patients
@@ -26,9 +26,9 @@ from jakreg.store.repository import (
     DatabaseState,
     Directory,
     ImportSummary,
+    StudyWriter,
     from_record,
     iter_records,
-    upsert_study,
 )
 from jakreg.store.tables import DERIVED_COLUMNS
 
@@ -78,18 +78,42 @@ def check_path(
     progress: ProgressFn | None = None,
     max_problems: int = 1000,
     reader: Reader | None = None,
+    keep_rows: bool = True,
 ) -> Checked:
     """Read and validate everything; the database (if given) resolves references. Writes nothing.
 
     ``reader`` reads a foreign format into workbook sheets (jakreg.interop); the default reads the
     study workbook. Problems are told in the input's own terms (REDCap row and field, JSON path).
+    Without ``keep_rows`` only the counts of valid rows are kept (memory stays flat for huge files).
     """
     log = ProblemLog(limit=max_problems)
+    return _check(path, session, log, centre, today, progress, reader, keep_rows=keep_rows)
+
+
+def _check(
+    path: Path,
+    session: Session | None,
+    log: ProblemLog,
+    centre: str | None,
+    today: dt.date | None,
+    progress: ProgressFn | None,
+    reader: Reader | None,
+    *,
+    keep_rows: bool,
+    sink: pipeline.Sink | None = None,
+) -> Checked:
     converted = reader(path, log) if reader is not None else None
     raw = converted.workbook if converted is not None else read_workbook(path, log)
-    rows = validate_sheets(raw, log, today=today or dt.date.today(), progress=progress)
-    existing = DatabaseState(session) if session is not None else None
-    check_study(rows, log, existing, centre=centre)
+    rows = pipeline.run(
+        raw,
+        log,
+        today=today or dt.date.today(),
+        existing=DatabaseState(session) if session is not None else None,
+        centre=centre,
+        progress=progress,
+        sink=sink,
+        keep_rows=keep_rows,
+    )
     if converted is not None:
         log.kept = [converted.relabel(p) for p in log.kept]
     if raw.sheets and rows.n_rows == 0 and log.ok:
@@ -122,32 +146,30 @@ def import_path(
     today: dt.date | None = None,
     progress: ProgressFn | None = None,
     reader: Reader | None = None,
+    max_problems: int = 1000,
 ) -> ImportSummary:
-    """Validate, then write all or nothing in one transaction. Raises ValidationFailed on any error."""
+    """Validate and write all or nothing in one transaction. Raises ValidationFailed on any error.
+
+    The input streams through in slices: each slice is validated, checked and written inside the
+    transaction while no error has been found; any error, anywhere, rolls the whole import back.
+    """
     with db.open_session(url, write_lock=True) as session:
         # The lock is taken before validating against the database, so a concurrent import waits and
         # then sees this one's rows: validate-then-write stays one atomic step.
         try:
             db.take_write_lock(session)
-            checked = check_path(
-                path, session, centre=centre, today=today, progress=progress, reader=reader
+            writer = StudyWriter(
+                session, actor=actor, path=str(path), sha256=fingerprint(path), file=path.name
             )
-        except SQLAlchemyError as exc:
-            session.rollback()
-            raise DatabaseError(db.explain(exc)) from None
-        if not checked.log.ok:
-            raise ValidationFailed(checked.log)
-        sha = fingerprint(path)
-        try:
-            summary = upsert_study(
-                session,
-                checked.rows,
-                actor=actor,
-                path=str(path),
-                sha256=sha,
-                progress=progress,
-                on_changed=_derive,
-            )
+            log = ProblemLog(limit=max_problems)
+            checked = _check(
+                path, session, log, centre, today, progress, reader,
+                keep_rows=False, sink=writer.write,
+            )  # fmt: skip
+            if not checked.log.ok:
+                session.rollback()
+                raise ValidationFailed(checked.log)
+            summary = writer.finish(on_changed=_derive)
             if summary.changed:
                 session.commit()
             else:

@@ -4,12 +4,13 @@ HPO ids and labels, HGVS syntax, lab units, pseudonym stability and centre scope
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+import enum
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
-from jakreg.ingest.validate import StudyRows, ValidRow
+from jakreg.ingest.validate import StudyRows, ValidRow, key_text
 from jakreg.ingest.vocabularies import hgvs_problem, hpo_term
 from jakreg.model.rows import CourseRow, LabRow, ManifestationRow, PatientRow, VariantRow
 from jakreg.model.sheets import SHEETS, SheetSpec
@@ -60,84 +61,131 @@ class NothingExisting:
 
 
 def row_key(spec: SheetSpec, row: Any, columns: Iterable[str] | None = None) -> Key:
-    return tuple(_plain(getattr(row, c)) for c in (columns or spec.key))
+    values = row.__dict__
+    return tuple(
+        [v.value if isinstance(v, enum.Enum) else v for v in (values[c] for c in columns or spec.key)]
+    )
 
 
 def _plain(value: Any) -> Any:
-    return value.value if hasattr(value, "value") and not isinstance(value, dt.date) else value
+    return value.value if isinstance(value, enum.Enum) else value
 
 
-def _p(
-    study: StudyRows, sheet: str, vr: ValidRow, column: str | None, message: str, fix: str
-) -> Problem:
-    file = study.file_of(sheet)
-    value = show_value(_plain(getattr(vr.row, column))) if column else None
-    return Problem(file, sheet, vr.number, column, value, message, fix)
+class Checker:
+    """The cross-row checks, fed one slice of validated rows at a time, sheet by sheet in SHEETS order.
 
+    It keeps only what later rows are checked against: the keys seen per sheet (duplicates and
+    references), the patients and courses of the file, and local ids. Rows themselves are not kept, so
+    an import can stream a sheet of millions of rows through it. Sheets refer only to sheets before
+    them (jakreg.model.sheets), so a row is fully checked when its slice is.
+    """
 
-def check_study(
-    study: StudyRows,
-    log: ProblemLog,
-    existing: Existing | None = None,
-    *,
-    centre: str | None = None,
-) -> None:
-    """Add to ``log`` every cross-row problem of ``study``; ``centre`` limits the import to one centre."""
-    existing = existing or NothingExisting()
-    _duplicates(study, log)
-    _references(study, log, existing)
-    patients = _patients(study, existing)
-    _patient_identity(study, log, existing, centre)
-    _locked(study, log, existing)
-    if centre is not None:
-        _centre_scope(study, log, patients, centre)
-    _dates_in_life(study, log, patients)
-    _dates_in_course(study, log, existing)
-    _manifestations(study, log)
-    _variants(study, log)
-    _labs(study, log)
+    def __init__(
+        self,
+        log: ProblemLog,
+        existing: Existing | None = None,
+        *,
+        centre: str | None = None,
+        failed_keys: dict[str, set[tuple[str, ...]]] | None = None,
+        files: dict[str, str] | None = None,
+        default_file: str = "",
+    ) -> None:
+        self.log = log
+        self.existing = existing or NothingExisting()
+        self.centre = centre
+        self.failed_keys = failed_keys if failed_keys is not None else {}
+        self.files = files if files is not None else {}
+        self.default_file = default_file
+        self.first: dict[str, dict[Key, int]] = {}  # sheet -> key -> row number of its first row
+        # the key columns other sheets refer to, per sheet (e.g. courses: patient_id, course_no)
+        self.targets: dict[str, set[tuple[str, ...]]] = {}
+        for spec in SHEETS:
+            for ref in spec.references:
+                self.targets.setdefault(ref.sheet, set()).add(ref.target)
+        self.referable: dict[tuple[str, tuple[str, ...]], set[Key]] = {}
+        self.patients: dict[str, KnownPatient] = {}
+        self.courses: dict[tuple[str, int], tuple[dt.date, dt.date | None]] = {}
+        self.local_ids: dict[tuple[str, str], tuple[str, int]] = {}
 
+    def file_of(self, sheet: str) -> str:
+        return self.files.get(sheet, self.default_file)
 
-def _duplicates(study: StudyRows, log: ProblemLog) -> None:
-    for spec in SHEETS:
-        first: dict[Key, int] = {}
-        for vr in study.rows(spec.name):
+    def _p(self, sheet: str, vr: ValidRow, column: str | None, message: str, fix: str) -> Problem:
+        value = show_value(_plain(getattr(vr.row, column))) if column else None
+        return Problem(self.file_of(sheet), sheet, vr.number, column, value, message, fix)
+
+    def _failed(self, sheet: str, key: Key) -> bool:
+        failed = self.failed_keys.get(sheet)
+        return bool(failed) and tuple(key_text(v) for v in key) in failed  # type: ignore[operator]
+
+    def check(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
+        """Check one slice of a sheet's rows (slices of a sheet come in file order)."""
+        self._duplicates(spec, rows)
+        self._references(spec, rows)
+        if spec.name == "patients":
+            self._patient_identity(rows)
+        if spec.name == "centres" and self.centre is not None:
+            self._centres_in_scope(rows)
+        if spec.name != "centres":
+            self._known_patient_rows(spec, rows)
+        if spec.name in {"doses", "responses"}:
+            self._dates_in_course(spec, rows)
+        if spec.name == "courses":
+            for vr in rows:
+                row = vr.row
+                assert isinstance(row, CourseRow)
+                self.courses[(row.patient_id, row.course_no)] = (row.start_date, row.stop_date)
+        check = _ROW_CHECKS.get(spec.name)
+        if check is not None:
+            for vr in rows:
+                check(self, vr)
+
+    def _duplicates(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
+        first = self.first.setdefault(spec.name, {})
+        targets = [
+            (cols, self.referable.setdefault((spec.name, cols), set()))
+            for cols in self.targets.get(spec.name, ())
+            if cols != spec.key
+        ]
+        for vr in rows:
             key = row_key(spec, vr.row)
-            if key in first:
-                log.add(
+            seen = first.setdefault(key, vr.number)
+            if seen != vr.number:
+                self.log.add(
                     Problem(
-                        study.file_of(spec.name),
+                        self.file_of(spec.name),
                         spec.name,
                         vr.number,
                         ", ".join(spec.key),
                         " / ".join("" if k is None else str(k) for k in key),
-                        f"duplicate of row {first[key]}",
+                        f"duplicate of row {seen}",
                         f"keep one row per {', '.join(spec.key)}",
                     )
                 )
-            else:
-                first[key] = vr.number
+            for cols, keys in targets:
+                keys.add(row_key(spec, vr.row, cols))
 
+    def _in_file(self, sheet: str, columns: tuple[str, ...], key: Key) -> bool:
+        from jakreg.model.sheets import SHEETS_BY_NAME
 
-def _references(study: StudyRows, log: ProblemLog, existing: Existing) -> None:
-    from jakreg.model.sheets import SHEETS_BY_NAME
+        if SHEETS_BY_NAME[sheet].key == columns:
+            return key in self.first.get(sheet, {})
+        return key in self.referable.get((sheet, columns), set())
 
-    for spec in SHEETS:
+    def _references(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
         for ref in spec.references:
-            target = SHEETS_BY_NAME[ref.sheet]
-            in_file = {row_key(target, vr.row, ref.target) for vr in study.rows(ref.sheet)}
-            for vr in study.rows(spec.name):
+            for vr in rows:
                 key = row_key(spec, vr.row, ref.columns)
                 if ref.optional and any(k is None for k in key):
                     continue
-                if key in in_file or existing.has(ref.sheet, key):
+                if self._in_file(ref.sheet, ref.target, key) or self.existing.has(ref.sheet, key):
                     continue
-                if study.failed(ref.sheet, ref.target, key):
+                if self._failed(ref.sheet, key):
                     continue  # the referenced row has its own error already
                 shown = " / ".join(str(k) for k in key)
-                log.add(
+                self.log.add(
                     Problem(
-                        study.file_of(spec.name),
+                        self.file_of(spec.name),
                         spec.name,
                         vr.number,
                         ", ".join(ref.columns),
@@ -148,134 +196,273 @@ def _references(study: StudyRows, log: ProblemLog, existing: Existing) -> None:
                     )
                 )
 
-
-def _patients(study: StudyRows, existing: Existing) -> dict[str, KnownPatient]:
-    known: dict[str, KnownPatient] = {}
-    for vr in study.rows("patients"):
-        row = vr.row
-        assert isinstance(row, PatientRow)
-        known[row.patient_id] = KnownPatient(
-            row.patient_id,
-            row.centre,
-            row.local_id,
-            row.birth_year_month,
-            row.last_follow_up,
-            row.vital_status.value,
-        )
-    wanted = {getattr(vr.row, "patient_id", None) for rows in study.sheets.values() for vr in rows}
-    for pid in wanted:
-        if isinstance(pid, str) and pid not in known:
-            found = existing.patient(pid)
-            if found is not None:
-                known[pid] = found
-    return known
-
-
-def _patient_identity(
-    study: StudyRows, log: ProblemLog, existing: Existing, centre: str | None
-) -> None:
-    """A pseudonym stays with its centre, and (centre, local id) keeps its pseudonym."""
-    local_ids: dict[tuple[str, str], tuple[str, int]] = {}
-    for vr in study.rows("patients"):
-        row = vr.row
-        assert isinstance(row, PatientRow)
-        before = existing.patient(row.patient_id)
-        if before is not None and before.centre != row.centre:
-            log.add(
-                _p(
-                    study,
-                    "patients",
-                    vr,
-                    "centre",
-                    f"patient {row.patient_id} belongs to centre {before.centre}",
-                    "a patient cannot move between centres; check the patient_id",
-                )
+    def _patient_identity(self, rows: list[ValidRow]) -> None:
+        """A pseudonym stays with its centre, and (centre, local id) keeps its pseudonym."""
+        for vr in rows:
+            row = vr.row
+            assert isinstance(row, PatientRow)
+            self.patients[row.patient_id] = KnownPatient(
+                row.patient_id,
+                row.centre,
+                row.local_id,
+                row.birth_year_month,
+                row.last_follow_up,
+                row.vital_status.value,
             )
-        if row.local_id is None:
-            continue
-        owner = existing.patient_with_local_id(row.centre, row.local_id)
-        if owner is not None and owner != row.patient_id:
-            log.add(
-                _p(
-                    study,
-                    "patients",
-                    vr,
-                    "local_id",
-                    f"this local id is already registered at {row.centre} as {owner}",
-                    f"use patient_id {owner} for this patient (pseudonyms never change)",
+            before = self.existing.patient(row.patient_id)
+            if before is not None and before.centre != row.centre:
+                self.log.add(
+                    self._p(
+                        "patients",
+                        vr,
+                        "centre",
+                        f"patient {row.patient_id} belongs to centre {before.centre}",
+                        "a patient cannot move between centres; check the patient_id",
+                    )
                 )
-            )
-        seen = local_ids.get((row.centre, row.local_id))
-        if seen is not None and seen[0] != row.patient_id:
-            log.add(
-                _p(
-                    study,
-                    "patients",
-                    vr,
-                    "local_id",
-                    f"the same local id is given to {seen[0]} in row {seen[1]}",
-                    "one local id belongs to one patient",
+            if row.local_id is None:
+                continue
+            owner = self.existing.patient_with_local_id(row.centre, row.local_id)
+            if owner is not None and owner != row.patient_id:
+                self.log.add(
+                    self._p(
+                        "patients",
+                        vr,
+                        "local_id",
+                        f"this local id is already registered at {row.centre} as {owner}",
+                        f"use patient_id {owner} for this patient (pseudonyms never change)",
+                    )
                 )
-            )
-        local_ids[(row.centre, row.local_id)] = (row.patient_id, vr.number)
+            seen = self.local_ids.get((row.centre, row.local_id))
+            if seen is not None and seen[0] != row.patient_id:
+                self.log.add(
+                    self._p(
+                        "patients",
+                        vr,
+                        "local_id",
+                        f"the same local id is given to {seen[0]} in row {seen[1]}",
+                        "one local id belongs to one patient",
+                    )
+                )
+            self.local_ids[(row.centre, row.local_id)] = (row.patient_id, vr.number)
 
+    def _centres_in_scope(self, rows: list[ValidRow]) -> None:
+        for vr in rows:
+            if getattr(vr.row, "centre", None) != self.centre:
+                self.log.add(
+                    self._p(
+                        "centres",
+                        vr,
+                        "centre",
+                        f"this import is limited to centre {self.centre}",
+                        f"remove other centres' rows, or import without --centre {self.centre}",
+                    )
+                )
 
-def _rows_of_known_patients(
-    study: StudyRows, find: Callable[[str], KnownPatient | None]
-) -> Iterator[tuple[SheetSpec, ValidRow, KnownPatient]]:
-    """Every row that names a patient ``find`` knows, with that patient (centres rows have none)."""
-    for spec in SHEETS:
-        for vr in study.rows(spec.name):
-            pid = getattr(vr.row, "patient_id", None)
-            known = find(pid) if isinstance(pid, str) else None
+    def _patient(self, patient_id: str) -> KnownPatient | None:
+        """The patient as the file gives it, else as the database holds it (remembered)."""
+        known = self.patients.get(patient_id)
+        if known is None:
+            known = self.existing.patient(patient_id)
             if known is not None:
-                yield spec, vr, known
+                self.patients[patient_id] = known
+        return known
 
+    def _known_patient_rows(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
+        """Locks, centre scope and dates inside the patient's life, for rows naming a known patient."""
+        date_columns = [c for c in _DATE_COLUMNS if c in spec.row.model_fields]
+        for vr in rows:
+            pid = getattr(vr.row, "patient_id", None)
+            if not isinstance(pid, str):
+                continue
+            stored = self.existing.patient(pid)
+            if stored is not None and stored.locked_by is not None:
+                self.log.add(
+                    self._p(
+                        spec.name,
+                        vr,
+                        "patient_id",
+                        f"patient {pid} is locked by {stored.locked_by}; its records are read-only",
+                        "ask an admin to unlock the patient in the server, then import again",
+                    )
+                )
+            info = self._patient(pid)
+            if info is None:
+                continue
+            if self.centre is not None and info.centre != self.centre:
+                self.log.add(
+                    self._p(
+                        spec.name,
+                        vr,
+                        "patient_id",
+                        f"patient {pid} belongs to centre {info.centre}, not {self.centre}",
+                        f"remove other centres' rows, or import without --centre {self.centre}",
+                    )
+                )
+            for column in date_columns:
+                self._date_in_life(spec, vr, column, info)
 
-def _locked(study: StudyRows, log: ProblemLog, existing: Existing) -> None:
-    for spec, vr, known in _rows_of_known_patients(study, existing.patient):
-        pid = known.patient_id
-        if known.locked_by is not None:
-            log.add(
-                _p(
-                    study,
+    def _date_in_life(self, spec: SheetSpec, vr: ValidRow, column: str, info: KnownPatient) -> None:
+        value = getattr(vr.row, column)
+        if value is None:
+            return
+        if info.birth_year_month and value < _birth_floor(info.birth_year_month):
+            self.log.add(
+                self._p(
                     spec.name,
                     vr,
-                    "patient_id",
-                    f"patient {pid} is locked by {known.locked_by}; its records are read-only",
-                    "ask an admin to unlock the patient in the server, then import again",
+                    column,
+                    f"the date is before the patient's birth ({info.birth_year_month})",
+                    "check the year, and the patient's birth_year_month",
+                )
+            )
+        elif (
+            info.vital_status == VitalStatus.deceased.value
+            and info.last_follow_up is not None
+            and value > info.last_follow_up
+        ):
+            self.log.add(
+                self._p(
+                    spec.name,
+                    vr,
+                    column,
+                    "the date is after the deceased patient's last follow-up "
+                    f"({info.last_follow_up.isoformat()})",
+                    "check the date, and the patient's last_follow_up",
+                )
+            )
+
+    def _dates_in_course(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
+        for vr in rows:
+            pid, no, day = (getattr(vr.row, c) for c in ("patient_id", "course_no", "date"))
+            span = self.courses.get((pid, no)) or self.existing.course(pid, no)
+            if span is None:
+                continue  # reported as a broken reference
+            start, stop = span
+            late = spec.name == "doses" and stop is not None and day > stop
+            if day < start or late:
+                shown = f"{start.isoformat()} to {stop.isoformat() if stop else 'ongoing'}"
+                self.log.add(
+                    self._p(
+                        spec.name,
+                        vr,
+                        "date",
+                        f"the date is outside course {no} ({shown})",
+                        "check the date and the course_no",
+                    )
+                )
+
+    def _manifestation(self, vr: ValidRow) -> None:
+        if not isinstance(vr.row, ManifestationRow):
+            return
+        hpo_id = vr.row.hpo_id
+        label = vr.row.hpo_label
+        term = hpo_term(hpo_id)
+        if term is None:
+            self.log.add(
+                self._p(
+                    "manifestations",
+                    vr,
+                    "hpo_id",
+                    "this HPO id is not in the packaged Human Phenotype Ontology",
+                    "look the term up at hpo.jax.org and copy its id (HP: and 7 digits)",
+                )
+            )
+        elif label is not None and label.casefold() != term.label.casefold():
+            self.log.add(
+                self._p(
+                    "manifestations",
+                    vr,
+                    "hpo_label",
+                    f"the label does not match {hpo_id}, which is {term.label!r}",
+                    f"write {term.label!r}, leave the label blank, or correct the id",
+                )
+            )
+
+    def _variant(self, vr: ValidRow) -> None:
+        for column, prefix in (("hgvs_c", "c."), ("hgvs_p", "p.")):
+            text = getattr(vr.row, column)
+            if text is None:
+                continue
+            wrong = hgvs_problem(text, prefix)
+            if wrong is not None:
+                example = "c.821G>A" if prefix == "c." else "p.Arg274Gln or p.(Arg274Gln)"
+                self.log.add(self._p("variants", vr, column, wrong, f"write it like {example}"))
+        if not isinstance(vr.row, VariantRow):
+            return
+        hgvs_p = vr.row.hgvs_p
+        domain = vr.row.domain
+        if hgvs_p is None or domain in (None, Stat1Domain.unknown) or vr.row.gene != "STAT1":
+            return
+        derived = stat1_domain(hgvs_p)
+        if derived is not None and derived != domain.value:
+            self.log.add(
+                Problem(
+                    self.file_of("variants"),
+                    "variants",
+                    vr.number,
+                    "domain",
+                    domain.value,
+                    f"the protein position lies in the {derived} domain of jakreg's STAT1 table",
+                    f"check the variant and the domain; leave domain blank to use {derived!r}",
+                    Severity.warning,
+                )
+            )
+
+    def _lab(self, vr: ValidRow) -> None:
+        if not isinstance(vr.row, LabRow):
+            return
+        analyte = vr.row.analyte
+        if analyte not in units.ANALYTES:
+            self.log.add(
+                self._p(
+                    "labs",
+                    vr,
+                    "analyte",
+                    "not an analyte jakreg knows",
+                    f"use one of: {', '.join(sorted(units.ANALYTES))}",
+                )
+            )
+            return
+        if units.ANALYTES[analyte].factor(vr.row.unit) is None:
+            self.log.add(
+                self._p(
+                    "labs",
+                    vr,
+                    "unit",
+                    f"this unit is not known for {analyte}",
+                    f"use one of: {', '.join(units.accepted_units(analyte))}",
                 )
             )
 
 
-def _centre_scope(
-    study: StudyRows, log: ProblemLog, patients: dict[str, KnownPatient], centre: str
+_ROW_CHECKS: dict[str, Callable[[Checker, ValidRow], None]] = {
+    "manifestations": Checker._manifestation,
+    "variants": Checker._variant,
+    "labs": Checker._lab,
+}
+
+
+def check_study(
+    study: StudyRows,
+    log: ProblemLog,
+    existing: Existing | None = None,
+    *,
+    centre: str | None = None,
 ) -> None:
-    for vr in study.rows("centres"):
-        if getattr(vr.row, "centre", None) != centre:
-            log.add(
-                _p(
-                    study,
-                    "centres",
-                    vr,
-                    "centre",
-                    f"this import is limited to centre {centre}",
-                    f"remove other centres' rows, or import without --centre {centre}",
-                )
-            )
-    for spec, vr, info in _rows_of_known_patients(study, patients.get):
-        pid = info.patient_id
-        if info.centre != centre:
-            log.add(
-                _p(
-                    study,
-                    spec.name,
-                    vr,
-                    "patient_id",
-                    f"patient {pid} belongs to centre {info.centre}, not {centre}",
-                    f"remove other centres' rows, or import without --centre {centre}",
-                )
-            )
+    """Add to ``log`` every cross-row problem of ``study``; ``centre`` limits the import to one centre."""
+    checker = Checker(
+        log,
+        existing,
+        centre=centre,
+        failed_keys=study.failed_keys,
+        files=study.files,
+        default_file=study.file,
+    )
+    for spec in SHEETS:
+        rows = study.rows(spec.name)
+        if rows:
+            checker.check(spec, rows)
 
 
 def _birth_floor(year_month: str) -> dt.date:
@@ -293,134 +480,6 @@ _DATE_COLUMNS = (
 )
 
 
-def _dates_in_life(study: StudyRows, log: ProblemLog, patients: dict[str, KnownPatient]) -> None:
-    for spec, vr, info in _rows_of_known_patients(study, patients.get):
-        for column in (c for c in _DATE_COLUMNS if c in spec.row.model_fields):
-            value = getattr(vr.row, column)
-            if value is None:
-                continue
-            if info.birth_year_month and value < _birth_floor(info.birth_year_month):
-                log.add(
-                    _p(
-                        study,
-                        spec.name,
-                        vr,
-                        column,
-                        f"the date is before the patient's birth ({info.birth_year_month})",
-                        "check the year, and the patient's birth_year_month",
-                    )
-                )
-            elif (
-                info.vital_status == VitalStatus.deceased.value
-                and info.last_follow_up is not None
-                and value > info.last_follow_up
-            ):
-                log.add(
-                    _p(
-                        study,
-                        spec.name,
-                        vr,
-                        column,
-                        "the date is after the deceased patient's last follow-up "
-                        f"({info.last_follow_up.isoformat()})",
-                        "check the date, and the patient's last_follow_up",
-                    )
-                )
-
-
-def _dates_in_course(study: StudyRows, log: ProblemLog, existing: Existing) -> None:
-    courses: dict[tuple[str, int], tuple[dt.date, dt.date | None]] = {}
-    for vr in study.rows("courses"):
-        row = vr.row
-        assert isinstance(row, CourseRow)
-        courses[(row.patient_id, row.course_no)] = (row.start_date, row.stop_date)
-    for sheet in ("doses", "responses"):
-        for vr in study.rows(sheet):
-            pid, no, day = (getattr(vr.row, c) for c in ("patient_id", "course_no", "date"))
-            span = courses.get((pid, no)) or existing.course(pid, no)
-            if span is None:
-                continue  # reported as a broken reference
-            start, stop = span
-            late = sheet == "doses" and stop is not None and day > stop
-            if day < start or late:
-                shown = f"{start.isoformat()} to {stop.isoformat() if stop else 'ongoing'}"
-                log.add(
-                    _p(
-                        study,
-                        sheet,
-                        vr,
-                        "date",
-                        f"the date is outside course {no} ({shown})",
-                        "check the date and the course_no",
-                    )
-                )
-
-
-def _manifestations(study: StudyRows, log: ProblemLog) -> None:
-    for vr in study.rows("manifestations"):
-        if not isinstance(vr.row, ManifestationRow):
-            continue
-        hpo_id = vr.row.hpo_id
-        label = vr.row.hpo_label
-        term = hpo_term(hpo_id)
-        if term is None:
-            log.add(
-                _p(
-                    study,
-                    "manifestations",
-                    vr,
-                    "hpo_id",
-                    "this HPO id is not in the packaged Human Phenotype Ontology",
-                    "look the term up at hpo.jax.org and copy its id (HP: and 7 digits)",
-                )
-            )
-        elif label is not None and label.casefold() != term.label.casefold():
-            log.add(
-                _p(
-                    study,
-                    "manifestations",
-                    vr,
-                    "hpo_label",
-                    f"the label does not match {hpo_id}, which is {term.label!r}",
-                    f"write {term.label!r}, leave the label blank, or correct the id",
-                )
-            )
-
-
-def _variants(study: StudyRows, log: ProblemLog) -> None:
-    for vr in study.rows("variants"):
-        for column, prefix in (("hgvs_c", "c."), ("hgvs_p", "p.")):
-            text = getattr(vr.row, column)
-            if text is None:
-                continue
-            wrong = hgvs_problem(text, prefix)
-            if wrong is not None:
-                example = "c.821G>A" if prefix == "c." else "p.Arg274Gln or p.(Arg274Gln)"
-                log.add(_p(study, "variants", vr, column, wrong, f"write it like {example}"))
-        if not isinstance(vr.row, VariantRow):
-            continue
-        hgvs_p = vr.row.hgvs_p
-        domain = vr.row.domain
-        if hgvs_p is None or domain in (None, Stat1Domain.unknown):
-            continue
-        if vr.row.gene != "STAT1":
-            continue
-        derived = stat1_domain(hgvs_p)
-        if derived is not None and derived != domain.value:
-            log.add(
-                Problem(
-                    study.file_of("variants"),
-                    "variants",
-                    vr.number,
-                    "domain",
-                    domain.value,
-                    f"the protein position lies in the {derived} domain of jakreg's STAT1 table",
-                    f"check the variant and the domain; leave domain blank to use {derived!r}",
-                    Severity.warning,
-                )
-            )
-
-
 def stat1_domain(hgvs_p: str) -> str | None:
     """The domain code (as in Stat1Domain) of a STAT1 protein change, or None when not placeable."""
     try:
@@ -430,35 +489,3 @@ def stat1_domain(hgvs_p: str) -> str | None:
     if assigned.domain is None:
         return None
     return assigned.domain.lower().replace("-", "_")
-
-
-def _labs(study: StudyRows, log: ProblemLog) -> None:
-    for vr in study.rows("labs"):
-        if not isinstance(vr.row, LabRow):
-            continue
-        analyte = vr.row.analyte
-        if analyte not in units.ANALYTES:
-            log.add(
-                _p(
-                    study,
-                    "labs",
-                    vr,
-                    "analyte",
-                    "not an analyte jakreg knows",
-                    f"use one of: {', '.join(sorted(units.ANALYTES))}",
-                )
-            )
-            continue
-        try:
-            units.convert(analyte, vr.row.value, vr.row.unit)
-        except units.UnknownUnitError:
-            log.add(
-                _p(
-                    study,
-                    "labs",
-                    vr,
-                    "unit",
-                    f"this unit is not known for {analyte}",
-                    f"use one of: {', '.join(units.accepted_units(analyte))}",
-                )
-            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
 from jakreg.ingest.read import RawSheet, RawWorkbook
 from jakreg.model.introspect import allowed_values, base_type
 from jakreg.model.rows import Row
-from jakreg.model.sheets import SHEETS_BY_NAME, SheetSpec
+from jakreg.model.sheets import SHEETS, SHEETS_BY_NAME, SheetSpec
 
 DERIVED_SHEET_PREFIX = "derived_"
 
@@ -35,6 +35,8 @@ class StudyRows:
     files: dict[str, str] = field(default_factory=dict)
     # keys (as text) of rows that failed validation, so rows referring to them are not blamed too
     failed_keys: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)
+    # valid rows per sheet, also when the rows themselves were not kept (a streamed import)
+    counts: dict[str, int] = field(default_factory=dict)
 
     def rows(self, sheet: str) -> list[ValidRow]:
         return self.sheets.get(sheet, [])
@@ -48,7 +50,12 @@ class StudyRows:
 
     @property
     def n_rows(self) -> int:
+        if self.counts:
+            return sum(self.counts.values())
         return sum(len(v) for v in self.sheets.values())
+
+    def count(self, sheet: str) -> int:
+        return self.counts.get(sheet, len(self.sheets.get(sheet, [])))
 
 
 ProgressFn = Callable[[str, int], None]
@@ -135,39 +142,50 @@ def _normalise_header(cell: Any) -> str:
     return str(cell if cell is not None else "").strip().lower().replace(" ", "_")
 
 
-def _prepare(value: Any, base: Any) -> Any:
-    """Turn a spreadsheet cell into what the row model expects; None means 'empty'."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if value == "":
+def _preparer(base: Any) -> Callable[[Any], Any]:
+    """The cell-to-model conversion of one column type, made once per column (imports call it per cell)."""
+    members: dict[str, str] | None = None
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        members = {str(m.value).lower(): str(m.value) for m in base}
+    formula_allowed = base is str
+
+    def prepare(value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if value == "":
+                return None
+            if not formula_allowed and value.startswith("=") and len(value) > 1:
+                return value  # left to fail as not-a-number/not-a-date with the formula shown
+            if members is not None:
+                return members.get(value.lower(), value)
+            return value
+        if value is None:
             return None
-        if value.startswith("=") and len(value) > 1 and base is not str:
-            return value  # left to fail as not-a-number/not-a-date with the formula shown
-        if isinstance(base, type) and issubclass(base, enum.Enum):
-            members = {str(m.value).lower(): str(m.value) for m in base}
-            return members.get(value.lower(), value)
+        if formula_allowed and isinstance(value, float) and value.is_integer():
+            return str(int(value))  # a spreadsheet turns the code 12 into 12.0
+        if formula_allowed and isinstance(value, int | float):
+            return str(value)
+        if isinstance(value, dt.time | dt.timedelta):
+            return str(value)
         return value
-    if base is str and isinstance(value, float) and value.is_integer():
-        return str(int(value))  # a spreadsheet turns the code 12 into 12.0
-    if base is str and isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, dt.time | dt.timedelta):
-        return str(value)
-    return value
+
+    return prepare
 
 
-def validate_sheets(
-    workbook: RawWorkbook,
-    log: ProblemLog,
-    *,
-    today: dt.date,
-    progress: ProgressFn | None = None,
-) -> StudyRows:
-    """Validate every sheet's header and rows; returns the rows that passed (errors are in ``log``)."""
-    study = StudyRows(file=workbook.path.name)
+@dataclass(frozen=True)
+class PreparedSheet:
+    """A sheet whose name and header passed: where its rows come from and which column is which."""
+
+    raw: RawSheet
+    spec: SheetSpec
+    columns: dict[int, str]
+
+
+def prepare_sheets(workbook: RawWorkbook, log: ProblemLog) -> list[PreparedSheet]:
+    """Check every sheet's name and header; returns the usable sheets in the order of SHEETS
+    (the order in which rows are checked and written: a sheet only refers to sheets before it)."""
     seen: dict[str, RawSheet] = {}
+    prepared: dict[str, PreparedSheet] = {}
     for raw in workbook.sheets:
         key = raw.name.strip().lower()
         if key.startswith(DERIVED_SHEET_PREFIX):
@@ -198,20 +216,34 @@ def validate_sheets(
             )
             continue
         seen[key] = raw
-        study.files[spec.name] = raw.file
-        failed = study.failed_keys.setdefault(spec.name, set())
-        study.sheets[spec.name] = list(_validate_sheet(raw, spec, log, today, progress, failed))
+        columns = _header(raw, spec, log)
+        if columns is not None:
+            prepared[spec.name] = PreparedSheet(raw, spec, columns)
+    return [prepared[s.name] for s in SHEETS if s.name in prepared]
+
+
+def validate_sheets(
+    workbook: RawWorkbook,
+    log: ProblemLog,
+    *,
+    today: dt.date,
+    progress: ProgressFn | None = None,
+) -> StudyRows:
+    """Validate every sheet's header and rows; returns the rows that passed (errors are in ``log``).
+
+    This keeps every row in memory: for forms and small files. Imports stream (jakreg.study)."""
+    study = StudyRows(file=workbook.path.name)
+    for sheet in prepare_sheets(workbook, log):
+        name = sheet.spec.name
+        study.files[name] = sheet.raw.file
+        failed = study.failed_keys.setdefault(name, set())
+        study.sheets[name] = list(validate_rows(sheet, log, today, progress, failed))
+        study.counts[name] = len(study.sheets[name])
     return study
 
 
-def _validate_sheet(
-    raw: RawSheet,
-    spec: SheetSpec,
-    log: ProblemLog,
-    today: dt.date,
-    progress: ProgressFn | None,
-    failed: set[tuple[str, ...]],
-) -> Iterable[ValidRow]:
+def _header(raw: RawSheet, spec: SheetSpec, log: ProblemLog) -> dict[int, str] | None:
+    """Column index -> field name, or None (with the problems logged) when the header is unusable."""
     fields = spec.row.model_fields
     columns: dict[int, str] = {}
     header_ok = True
@@ -245,26 +277,43 @@ def _validate_sheet(
                 )
             )
             header_ok = False
-    if not header_ok:
-        return
+    return columns if header_ok else None
+
+
+def validate_rows(
+    sheet: PreparedSheet,
+    log: ProblemLog,
+    today: dt.date,
+    progress: ProgressFn | None,
+    failed: set[tuple[str, ...]],
+) -> Iterator[ValidRow]:
+    """The rows of one prepared sheet that pass the row model, one at a time (problems go to ``log``;
+    the keys of failed rows go to ``failed`` so rows referring to them are not blamed too)."""
+    raw, spec, columns = sheet.raw, sheet.spec, sheet.columns
+    fields = spec.row.model_fields
     translator = _Translator(spec)
-    bases = {name: base_type(info.annotation) for name, info in fields.items()}
+    cells_to_fields = [(index, name, _preparer(base_type(fields[name].annotation)))
+                       for index, name in columns.items()]  # fmt: skip
+    validate = spec.row.model_validate
     context = {"today": today}
     formula_rows = raw.formula_cells
-    for count, (number, cells) in enumerate(raw.rows, start=1):
+    count = 0
+    for number, cells in raw.rows:
+        count += 1
         if progress is not None and count % 5000 == 0:
             progress(spec.name, 5000)
         values: dict[str, Any] = {}
-        shown: dict[str, Any] = {}
-        for index, name in columns.items():
-            cell = cells[index] if index < len(cells) else None
-            prepared = _prepare(cell, bases[name])
-            if prepared is not None:
-                values[name] = prepared
-                shown[name] = cell
+        width = len(cells)
+        for index, name, prepare in cells_to_fields:
+            if index < width:
+                cell = cells[index]
+                if cell is not None and cell != "":
+                    prepared = prepare(cell)
+                    if prepared is not None:
+                        values[name] = prepared
         if not values:
             continue  # blank line
-        if number in formula_rows:
+        if formula_rows and number in formula_rows:
             bad = [columns[c] for c in formula_rows[number] if c in columns]
             for name in bad:
                 log.add(
@@ -273,7 +322,7 @@ def _validate_sheet(
                         raw.name,
                         number,
                         name,
-                        show_value(shown.get(name)),
+                        show_value(_shown(cells, columns, name)),
                         "the cell holds a formula",
                         "replace the formula by its value (copy, then paste as values)",
                     )
@@ -282,12 +331,22 @@ def _validate_sheet(
                 failed.add(tuple(key_text(values.get(k)) for k in spec.key))
                 continue
         try:
-            row = spec.row.model_validate(values, context=context)
+            row = validate(values, context=context)
         except ValidationError as exc:
+            shown = {name: _shown(cells, columns, name) for name in values}
             for p in translator.problems(exc, raw.file, raw.name, number, shown):
                 log.add(p)
             failed.add(tuple(key_text(values.get(k)) for k in spec.key))
             continue
         yield ValidRow(number, row)
     if progress is not None:
-        progress(spec.name, 0)
+        progress(spec.name, count % 5000)
+
+
+def _shown(cells: Any, columns: dict[int, str], name: str) -> Any:
+    """The cell of a column as the user typed it (None for an empty cell)."""
+    for index, column in columns.items():
+        if column == name and index < len(cells):
+            cell = cells[index]
+            return None if isinstance(cell, str) and cell.strip() == "" else cell
+    return None

@@ -8,9 +8,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from jakreg.store.bulk import BulkInsert
 from jakreg.store.tables import AuditEvent
 
 GENESIS = "0" * 64
@@ -32,8 +33,13 @@ class Change:
     batch_pk: int | None = None
 
 
+# made once: json.dumps with options builds a new encoder on every call
+_encode_sorted = json.JSONEncoder(sort_keys=True, default=str).encode
+_encode = json.JSONEncoder(default=str).encode
+
+
 def _json(value: dict[str, Any] | None) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+    return None if value is None else _encode_sorted(value)
 
 
 def as_utc(at: dt.datetime) -> dt.datetime:
@@ -47,7 +53,7 @@ _HASHED = ("at", "actor", "action", "entity", "entity_pk", "entity_key", "patien
 
 def _hash(prev_hash: str, fields: dict[str, Any]) -> str:
     values = [prev_hash, as_utc(fields["at"]).isoformat(), *(fields[k] for k in _HASHED[1:])]
-    return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()
+    return hashlib.sha256(_encode(values).encode()).hexdigest()
 
 
 def event_hash(prev_hash: str, event: AuditEvent) -> str:
@@ -61,6 +67,7 @@ class AuditWriter:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._head: str | None = None
+        self._bulk: BulkInsert | None = None
         self.count = 0
 
     def _last_hash(self) -> str:
@@ -120,8 +127,9 @@ class AuditWriter:
             digest = _hash(prev, fields)
             rows.append({**fields, "prev_hash": prev, "hash": digest})
             prev = digest
-        for i in range(0, len(rows), 2000):
-            self.session.execute(insert(AuditEvent), rows[i : i + 2000])
+        if self._bulk is None:
+            self._bulk = BulkInsert(self.session, AuditEvent.__table__, exclude=("id",))  # type: ignore[arg-type]
+        self._bulk.run(rows)
         self._head = prev
         self.count += len(rows)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, Table, bindparam, insert, select, update
+from sqlalchemy import Column, Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from jakreg.ingest.checks import Key, KnownPatient
@@ -17,6 +17,7 @@ from jakreg.ingest.validate import StudyRows, ValidRow
 from jakreg.model.rows import Row
 from jakreg.model.sheets import SHEETS, SheetSpec
 from jakreg.store.audit import AuditWriter, Change
+from jakreg.store.bulk import BulkInsert
 from jakreg.store.tables import (
     TABLE_FOR_SHEET,
     Base,
@@ -35,7 +36,10 @@ def _plain(value: Any) -> Any:
 
 def row_values(row: Row) -> dict[str, Any]:
     """A row's fields as plain values (enums as their text)."""
-    return {name: _plain(getattr(row, name)) for name in type(row).model_fields}
+    return {
+        name: value.value if isinstance(value, enum.Enum) else value
+        for name, value in row.__dict__.items()
+    }
 
 
 class Directory:
@@ -184,7 +188,9 @@ def _json_safe(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _describe(spec: SheetSpec, values: dict[str, Any]) -> str:
-    return " / ".join(str(_json_safe({k: values[k]})[k]) for k in spec.key)
+    return " / ".join(
+        v.isoformat() if isinstance(v, dt.date) else str(v) for v in (values[k] for k in spec.key)
+    )
 
 
 def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
@@ -202,32 +208,6 @@ def _row_columns(spec: SheetSpec, table: Table) -> list[Column[Any]]:
     return [table.c[n] for n in names]
 
 
-def _existing_rows(
-    session: Session, spec: SheetSpec, table: Table, d: Directory, pids: set[str]
-) -> dict[Key, tuple[int, int, dict[str, Any]]]:
-    """key -> (id, version, row values) of the rows already stored for the patients in the file."""
-    columns = [table.c.id, table.c.version, *_row_columns(spec, table)]
-    found: dict[Key, tuple[int, int, dict[str, Any]]] = {}
-    if spec.name == "centres":
-        batches: Iterator[Any] = iter([session.execute(select(*columns))])
-    elif spec.name == "patients":
-        batches = (
-            session.execute(select(*columns).where(table.c.patient_id.in_(chunk)))
-            for chunk in _chunks(sorted(pids))
-        )
-    else:
-        pks = sorted(d.patient_pk[p] for p in pids if p in d.patient_pk)
-        batches = (
-            session.execute(select(*columns).where(table.c.patient_pk.in_(chunk)))
-            for chunk in _chunks(pks)
-        )
-    for result in batches:
-        for record in result.mappings():
-            values = _record_values(spec, record, d)
-            found[tuple(values[k] for k in spec.key)] = (record["id"], record["version"], values)
-    return found
-
-
 def _record_values(spec: SheetSpec, record: Any, d: Directory) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in spec.columns:
@@ -240,13 +220,173 @@ def _record_values(spec: SheetSpec, record: Any, d: Directory) -> dict[str, Any]
     return out
 
 
-def _insert(session: Session, table: Table, records: list[dict[str, Any]]) -> list[int]:
-    """Insert many rows in batches; returns their ids in order (RETURNING, SQLAlchemy's insertmanyvalues)."""
-    ids: list[int] = []
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    for chunk in _chunks(records, 2000):
-        ids.extend(session.execute(statement, chunk).scalars())
-    return ids
+class StudyWriter:
+    """Writes validated rows slice by slice in the caller's transaction: new rows are inserted, changed
+    rows updated (version + 1), identical rows left alone, each change audited. An import never deletes.
+
+    Slices are written as they come (jakreg.ingest.pipeline), so memory stays flat however long a sheet
+    is; the caller commits at the end, or rolls everything back. Rows are inserted with the database
+    driver's executemany and ids taken up front (SQLite: after the largest id, under the import's
+    write lock; PostgreSQL: from the table's sequence), so no per-row round trip is needed.
+    """
+
+    def __init__(self, session: Session, *, actor: str, path: str, sha256: str, file: str) -> None:
+        self.session = session
+        self.actor = actor
+        self.summary = ImportSummary(file=file, sha256=sha256)
+        self.batch = ImportBatch(
+            at=dt.datetime.now(dt.UTC), actor=actor, path=path, sha256=sha256,
+            created=0, updated=0, unchanged=0,
+        )  # fmt: skip
+        session.add(self.batch)
+        session.flush()
+        self.summary.batch_pk = self.batch.id
+        self.audit = AuditWriter(session)
+        self.d = Directory(session)
+        self.changed: dict[str, set[int]] = {}
+        self._had_rows: dict[str, bool] = {}
+        self._next_id: dict[str, int] = {}
+        self._inserts: dict[str, BulkInsert] = {}
+
+    def write(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
+        """Write one slice of a sheet (the rows passed validation and the cross-row checks)."""
+        table: Table = TABLE_FOR_SHEET[spec.name].__table__  # type: ignore[assignment]
+        counts = self.summary.sheets.setdefault(spec.name, SheetCounts())
+        values = [row_values(vr.row) for vr in rows]
+        existing = self._existing(spec, table, values)
+        created: list[dict[str, Any]] = []
+        updated: list[tuple[int, int, dict[str, Any], dict[str, Any]]] = []
+        for v in values:
+            found = existing.get(tuple(v[k] for k in spec.key))
+            if found is None:
+                created.append(v)
+            elif found[2] != v:
+                updated.append((found[0], found[1], found[2], v))
+        counts.created += len(created)
+        counts.updated += len(updated)
+        counts.unchanged += len(values) - len(created) - len(updated)
+        ids = self._insert(spec, table, created)
+        if updated:
+            self._update(spec, table, updated)
+        d = self.d
+        if spec.name == "centres":
+            for pk, v in zip(ids, created, strict=True):
+                d.centre_pk[v["centre"]] = pk
+                d.centre_code[pk] = v["centre"]
+        if spec.name == "patients":
+            for pk, v in zip(ids, created, strict=True):
+                d.patient_pk[v["patient_id"]] = pk
+                d.pseudonym[pk] = v["patient_id"]
+                d.patient_centre[pk] = v["centre"]
+        batch_pk = self.batch.id
+        changes = [
+            _change(spec, d, self.actor, batch_pk, pk, "create", None, v)
+            for pk, v in zip(ids, created, strict=True)
+        ] + [
+            _change(spec, d, self.actor, batch_pk, pk, "update", _json_safe(old), new)
+            for pk, _version, old, new in updated
+        ]
+        self.audit.write_many(changes)
+        if spec.name not in {"centres", "patients"} and changes:
+            self.changed.setdefault(spec.name, set()).update(
+                d.patient_pk[str(c.patient_id)] for c in changes
+            )
+
+    def finish(
+        self, on_changed: Callable[[Session, dict[str, set[int]]], None] | None = None
+    ) -> ImportSummary:
+        """Derive (``on_changed`` gets, per sheet, the patients whose rows changed) and close the batch."""
+        if on_changed is not None and self.changed:
+            on_changed(self.session, self.changed)
+        summary = self.summary
+        self.batch.created = summary.total("created")
+        self.batch.updated = summary.total("updated")
+        self.batch.unchanged = summary.total("unchanged")
+        summary.audit_events = self.audit.count
+        return summary
+
+    def _existing(
+        self, spec: SheetSpec, table: Table, values: list[dict[str, Any]]
+    ) -> dict[Key, tuple[int, int, dict[str, Any]]]:
+        """key -> (id, version, row values) of the slice's rows already in the database."""
+        if not self._had_rows.setdefault(
+            spec.name, self.session.execute(select(table.c.id).limit(1)).first() is not None
+        ):
+            return {}  # the table was empty when the import began (in-file duplicates are errors)
+        d = self.d
+        columns = [table.c.id, table.c.version, *_row_columns(spec, table)]
+        if spec.name == "centres":
+            results: Iterator[Any] = iter([self.session.execute(select(*columns))])
+        elif spec.name == "patients":
+            pids = sorted({v["patient_id"] for v in values})
+            results = (
+                self.session.execute(select(*columns).where(table.c.patient_id.in_(chunk)))
+                for chunk in _chunks(pids)
+            )
+        else:
+            pks = sorted({d.patient_pk[v["patient_id"]] for v in values})
+            results = (
+                self.session.execute(select(*columns).where(table.c.patient_pk.in_(chunk)))
+                for chunk in _chunks(pks)
+            )
+        found: dict[Key, tuple[int, int, dict[str, Any]]] = {}
+        for result in results:
+            for record in result.mappings():
+                v = _record_values(spec, record, d)
+                found[tuple(v[k] for k in spec.key)] = (record["id"], record["version"], v)
+        return found
+
+    def _insert(self, spec: SheetSpec, table: Table, created: list[dict[str, Any]]) -> list[int]:
+        if not created:
+            return []
+        ids = self._take_ids(table, len(created))
+        fast = self._inserts.get(spec.name)
+        if fast is None:
+            fast = self._inserts[spec.name] = BulkInsert(self.session, table)
+        d = self.d
+        fast.run(
+            [
+                {**to_record(spec, v, d), "id": pk, "version": 1}
+                for pk, v in zip(ids, created, strict=True)
+            ]
+        )
+        return ids
+
+    def _take_ids(self, table: Table, n: int) -> list[int]:
+        if self.session.get_bind().dialect.name == "postgresql":
+            sequence = f"{table.name}_id_seq"
+            return list(
+                self.session.scalars(
+                    text("SELECT nextval(:seq) FROM generate_series(1, :n)"),
+                    {"seq": sequence, "n": n},
+                )
+            )
+        if table.name not in self._next_id:
+            top = self.session.scalar(select(func.max(table.c.id)))
+            self._next_id[table.name] = (top or 0) + 1
+        first = self._next_id[table.name]
+        self._next_id[table.name] = first + n
+        return list(range(first, first + n))
+
+    def _update(
+        self,
+        spec: SheetSpec,
+        table: Table,
+        updated: list[tuple[int, int, dict[str, Any], dict[str, Any]]],
+    ) -> None:
+        names = [c.name for c in _row_columns(spec, table)]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({n: bindparam(f"b_{n}") for n in names} | {"version": bindparam("b_version")})
+        )
+        params = [
+            {f"b_{k}": v for k, v in to_record(spec, new, self.d).items()}
+            | {"b_id": pk, "b_version": version + 1}
+            for pk, version, _old, new in updated
+        ]
+        for part in _chunks(params, 2000):
+            self.session.execute(statement, part)
 
 
 def upsert_study(
@@ -259,115 +399,19 @@ def upsert_study(
     progress: ProgressFn | None = None,
     on_changed: Callable[[Session, dict[str, set[int]]], None] | None = None,
 ) -> ImportSummary:
-    """Create new rows and update changed ones, each audited, in the caller's transaction.
-
-    ``on_changed`` gets, per sheet, the patients whose rows were created or updated (to derive values).
-    Rows missing from the file are kept: an import never deletes. Writes go through SQLAlchemy Core in
-    batches (no ORM objects per row): an import of 100,000 rows is one transaction of a few hundred
-    statements.
-    """
-    summary = ImportSummary(file=study.file, sha256=sha256)
-    batch = ImportBatch(
-        at=dt.datetime.now(dt.UTC), actor=actor, path=path, sha256=sha256,
-        created=0, updated=0, unchanged=0,
-    )  # fmt: skip
-    session.add(batch)
-    session.flush()
-    summary.batch_pk = batch.id
-    audit = AuditWriter(session)
-    d = Directory(session)
-    changed: dict[str, set[int]] = {}
+    """Create new rows and update changed ones of a validated study, each audited, in the caller's
+    transaction (web uploads; a file import streams through StudyWriter itself)."""
+    writer = StudyWriter(session, actor=actor, path=path, sha256=sha256, file=study.file)
     for spec in SHEETS:
         rows = study.rows(spec.name)
-        if not rows:
-            continue
-        counts = summary.sheets.setdefault(spec.name, SheetCounts())
-        table: Table = TABLE_FOR_SHEET[spec.name].__table__  # type: ignore[assignment]
-        pids = {str(getattr(vr.row, "patient_id", "")) for vr in rows}
-        existing = _existing_rows(session, spec, table, d, pids)
-        touched: set[int] = set()
-        # A sheet is written in slices so that only one slice's dicts, statements and audit
-        # events are in memory at a time (a registry's labs sheet has millions of rows).
         for chunk in _chunks(rows, WRITE_SLICE):
-            touched |= _write_slice(session, spec, table, chunk, existing, counts, d, audit,
-                                    actor, batch.id)  # fmt: skip
+            writer.write(spec, chunk)
             if progress is not None:
                 progress(spec.name, len(chunk))
-        if spec.name not in {"centres", "patients"} and touched:
-            changed[spec.name] = touched
-    if on_changed is not None and changed:
-        on_changed(session, changed)
-    batch.created = summary.total("created")
-    batch.updated = summary.total("updated")
-    batch.unchanged = summary.total("unchanged")
-    summary.audit_events = audit.count
-    return summary
+    return writer.finish(on_changed)
 
 
 WRITE_SLICE = 5000
-
-
-def _write_slice(
-    session: Session,
-    spec: SheetSpec,
-    table: Table,
-    rows: list[ValidRow],
-    existing: dict[Key, tuple[int, int, dict[str, Any]]],
-    counts: SheetCounts,
-    d: Directory,
-    audit: AuditWriter,
-    actor: str,
-    batch_pk: int,
-) -> set[int]:
-    """Insert the new rows and update the changed ones of one slice, with their audit events;
-    returns the patients (keys) whose rows changed."""
-    created: list[dict[str, Any]] = []
-    updated: list[tuple[int, int, dict[str, Any], dict[str, Any]]] = []
-    for vr in rows:
-        values = row_values(vr.row)
-        found = existing.get(tuple(values[k] for k in spec.key))
-        if found is None:
-            created.append(values)
-        elif found[2] != values:
-            updated.append((found[0], found[1], found[2], values))
-    counts.created += len(created)
-    counts.updated += len(updated)
-    counts.unchanged += len(rows) - len(created) - len(updated)
-    ids = _insert(session, table, [{**to_record(spec, v, d), "version": 1} for v in created])
-    if updated:
-        names = [c.name for c in _row_columns(spec, table)]
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values({n: bindparam(f"b_{n}") for n in names} | {"version": bindparam("b_version")})
-        )
-        params = [
-            {f"b_{k}": v for k, v in to_record(spec, new, d).items()}
-            | {"b_id": pk, "b_version": version + 1}
-            for pk, version, _old, new in updated
-        ]
-        for part in _chunks(params, 2000):
-            session.execute(statement, part)
-    if spec.name == "centres":
-        for pk, values in zip(ids, created, strict=True):
-            d.centre_pk[values["centre"]] = pk
-            d.centre_code[pk] = values["centre"]
-    if spec.name == "patients":
-        for pk, values in zip(ids, created, strict=True):
-            d.patient_pk[values["patient_id"]] = pk
-            d.pseudonym[pk] = values["patient_id"]
-            d.patient_centre[pk] = values["centre"]
-    changes = [
-        _change(spec, d, actor, batch_pk, pk, "create", None, values)
-        for pk, values in zip(ids, created, strict=True)
-    ] + [
-        _change(spec, d, actor, batch_pk, pk, "update", _json_safe(old), new)
-        for pk, _version, old, new in updated
-    ]
-    audit.write_many(changes)
-    if spec.name in {"centres", "patients"}:
-        return set()
-    return {d.patient_pk[str(c.patient_id)] for c in changes}
 
 
 def _change(

@@ -1,0 +1,68 @@
+"""One pass over an input: validate each sheet's rows, check them against what came before, hand them on.
+
+Sheets are taken in the order of jakreg.model.sheets.SHEETS (a sheet refers only to sheets before it) and
+their rows in slices, so a sheet of millions of rows is never held in memory: each slice is validated,
+checked (jakreg.ingest.checks.Checker) and, while no error has been found, given to ``sink`` (the
+importer writes it inside its transaction, which is rolled back if any error turns up later).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+
+from jakreg.ingest.checks import Checker, Existing
+from jakreg.ingest.problems import ProblemLog
+from jakreg.ingest.read import RawWorkbook
+from jakreg.ingest.validate import ProgressFn, StudyRows, ValidRow, prepare_sheets, validate_rows
+from jakreg.model.sheets import SheetSpec
+
+SLICE_ROWS = 5000
+
+Sink = Callable[[SheetSpec, list[ValidRow]], None]
+
+
+def _slices(rows: Iterable[ValidRow], size: int) -> Iterator[list[ValidRow]]:
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def run(
+    workbook: RawWorkbook,
+    log: ProblemLog,
+    *,
+    today: dt.date,
+    existing: Existing | None = None,
+    centre: str | None = None,
+    progress: ProgressFn | None = None,
+    sink: Sink | None = None,
+    keep_rows: bool = True,
+    slice_rows: int = SLICE_ROWS,
+) -> StudyRows:
+    """Validate and check every sheet; returns the counts (and, with ``keep_rows``, the valid rows)."""
+    study = StudyRows(file=workbook.path.name)
+    prepared = prepare_sheets(workbook, log)
+    for sheet in prepared:
+        study.files[sheet.spec.name] = sheet.raw.file
+    checker = Checker(
+        log,
+        existing,
+        centre=centre,
+        failed_keys=study.failed_keys,
+        files=study.files,
+        default_file=study.file,
+    )
+    for sheet in prepared:
+        spec = sheet.spec
+        failed = study.failed_keys.setdefault(spec.name, set())
+        kept = study.sheets.setdefault(spec.name, [])
+        for rows in _slices(validate_rows(sheet, log, today, progress, failed), slice_rows):
+            study.counts[spec.name] = study.counts.get(spec.name, 0) + len(rows)
+            checker.check(spec, rows)
+            if keep_rows:
+                kept.extend(rows)
+            if sink is not None and log.ok:
+                sink(spec, rows)
+    return study
