@@ -158,14 +158,14 @@ def import_path(
         # then sees this one's rows: validate-then-write stays one atomic step.
         try:
             db.take_write_lock(session)
-            writer = StudyWriter(
-                session, actor=actor, path=str(path), sha256=fingerprint(path), file=path.name
-            )
             log = ProblemLog(limit=max_problems)
-            checked = _check(
-                path, session, log, centre, today, progress, reader,
-                keep_rows=False, sink=writer.write,
+            writer = StudyWriter(
+                session, actor=actor, path=str(path), sha256=fingerprint(path), file=path.name,
+                log=log,
             )  # fmt: skip
+            checked = _check(
+                path, session, log, centre, today, progress, reader, keep_rows=False, sink=writer
+            )
             if not checked.log.ok:
                 session.rollback()
                 raise ValidationFailed(checked.log)

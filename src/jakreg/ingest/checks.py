@@ -71,6 +71,23 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
+def _nullable(spec: SheetSpec, column: str) -> bool:
+    annotation = spec.row.model_fields[column].annotation
+    return type(None) in getattr(annotation, "__args__", ())
+
+
+# Sheets no other sheet refers to, whose key columns are never empty: an importer that writes as it
+# reads lets the table's unique index find a key given twice (jakreg.store.repository.StudyWriter)
+# instead of keeping every key in memory. (A NULL never equals another NULL in a unique index, so
+# sheets with an optional key column are checked here.)
+DUPLICATES_BY_DATABASE: frozenset[str] = frozenset(
+    spec.name
+    for spec in SHEETS
+    if not any(ref.sheet == spec.name for other in SHEETS for ref in other.references)
+    and not any(_nullable(spec, column) for column in spec.key)
+)
+
+
 class Checker:
     """The cross-row checks, fed one slice of validated rows at a time, sheet by sheet in SHEETS order.
 
@@ -97,6 +114,7 @@ class Checker:
         self.files = files if files is not None else {}
         self.default_file = default_file
         self.first: dict[str, dict[Key, int]] = {}  # sheet -> key -> row number of its first row
+        self._canon: dict[Any, Any] = {}
         # the key columns other sheets refer to, per sheet (e.g. courses: patient_id, course_no)
         self.targets: dict[str, set[tuple[str, ...]]] = {}
         for spec in SHEETS:
@@ -118,9 +136,11 @@ class Checker:
         failed = self.failed_keys.get(sheet)
         return bool(failed) and tuple(key_text(v) for v in key) in failed  # type: ignore[operator]
 
-    def check(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
-        """Check one slice of a sheet's rows (slices of a sheet come in file order)."""
-        self._duplicates(spec, rows)
+    def check(self, spec: SheetSpec, rows: list[ValidRow], *, duplicates: bool = True) -> None:
+        """Check one slice of a sheet's rows (slices of a sheet come in file order). Without
+        ``duplicates`` the keys of the slice are neither checked nor kept (the writer does it)."""
+        if duplicates:
+            self.duplicates(spec, rows)
         self._references(spec, rows)
         if spec.name == "patients":
             self._patient_identity(rows)
@@ -140,16 +160,19 @@ class Checker:
             for vr in rows:
                 check(self, vr)
 
-    def _duplicates(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
+    def duplicates(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
+        """Report keys given twice, keeping the keys (and those other sheets refer to)."""
         first = self.first.setdefault(spec.name, {})
         targets = [
             (cols, self.referable.setdefault((spec.name, cols), set()))
             for cols in self.targets.get(spec.name, ())
             if cols != spec.key
         ]
+        canon = self._canon
         for vr in rows:
             key = row_key(spec, vr.row)
-            seen = first.setdefault(key, vr.number)
+            # keys share their parts (a patient's id, a date): millions of keys, thousands of parts
+            seen = first.setdefault(tuple([canon.setdefault(k, k) for k in key]), vr.number)
             if seen != vr.number:
                 self.log.add(
                     Problem(

@@ -9,10 +9,11 @@ importer writes it inside its transaction, which is rolled back if any error tur
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from itertools import islice
+from typing import Protocol
 
-from jakreg.ingest.checks import Checker, Existing
+from jakreg.ingest.checks import DUPLICATES_BY_DATABASE, Checker, Existing
 from jakreg.ingest.problems import ProblemLog
 from jakreg.ingest.read import RawWorkbook
 from jakreg.ingest.validate import ProgressFn, StudyRows, ValidRow, prepare_sheets, validate_rows
@@ -20,7 +21,14 @@ from jakreg.model.sheets import SheetSpec
 
 SLICE_ROWS = 5000
 
-Sink = Callable[[SheetSpec, list[ValidRow]], None]
+class Sink(Protocol):
+    """Where checked rows go (jakreg.store.repository.StudyWriter)."""
+
+    def write(self, spec: SheetSpec, rows: list[ValidRow], file: str) -> None:
+        """Write the slice; report keys given twice for sheets in DUPLICATES_BY_DATABASE."""
+
+    def find_duplicates(self, spec: SheetSpec, rows: list[ValidRow], file: str) -> None:
+        """Report the slice's keys of DUPLICATES_BY_DATABASE sheets that were written before."""
 
 
 def _slices(rows: Iterable[ValidRow], size: int) -> Iterator[list[ValidRow]]:
@@ -39,7 +47,7 @@ def run(
     progress: ProgressFn | None = None,
     sink: Sink | None = None,
     keep_rows: bool = True,
-    slice_rows: int = SLICE_ROWS,
+    slice_rows: int | None = None,
 ) -> StudyRows:
     """Validate and check every sheet; returns the counts (and, with ``keep_rows``, the valid rows)."""
     study = StudyRows(file=workbook.path.name)
@@ -58,11 +66,19 @@ def run(
         spec = sheet.spec
         failed = study.failed_keys.setdefault(spec.name, set())
         kept = study.sheets.setdefault(spec.name, [])
-        for rows in _slices(validate_rows(sheet, log, today, progress, failed), slice_rows):
+        file = sheet.raw.file
+        for rows in _slices(validate_rows(sheet, log, today, progress, failed), slice_rows or SLICE_ROWS):
             study.counts[spec.name] = study.counts.get(spec.name, 0) + len(rows)
-            checker.check(spec, rows)
+            # While the sink writes, the database's unique index finds keys given twice in the big
+            # sheets; once an error stops the writing, the checker keeps those keys itself.
+            by_db = sink is not None and log.ok and spec.name in DUPLICATES_BY_DATABASE
+            checker.check(spec, rows, duplicates=not by_db)
             if keep_rows:
                 kept.extend(rows)
             if sink is not None and log.ok:
-                sink(spec, rows)
+                sink.write(spec, rows, file)
+            elif sink is not None and spec.name in DUPLICATES_BY_DATABASE:
+                if by_db:  # this slice's keys were left to the writer, which did not get them
+                    checker.duplicates(spec, rows)
+                sink.find_duplicates(spec, rows, file)
     return study

@@ -18,7 +18,16 @@ class BulkInsert:
     """INSERT of many rows through the driver's executemany, with SQLAlchemy's own value conversions
     (e.g. dates as ISO text on SQLite) but without its per-row statement machinery."""
 
-    def __init__(self, session: Session, table: Table, *, exclude: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        session: Session,
+        table: Table,
+        *,
+        exclude: tuple[str, ...] = (),
+        skip_conflicts: bool = False,
+    ) -> None:
+        """``skip_conflicts``: a row that would break a unique index is left out (ON CONFLICT DO
+        NOTHING, SQLite and PostgreSQL) instead of failing the statement; the caller finds which."""
         self.session = session
         dialect = session.get_bind().dialect
         self.columns = [c for c in table.columns if c.name not in exclude]
@@ -26,6 +35,8 @@ class BulkInsert:
         quote = dialect.identifier_preparer.quote
         names = ", ".join(quote(c.name) for c in self.columns)
         self.sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
+        if skip_conflicts:
+            self.sql += " ON CONFLICT DO NOTHING"
         self.fields = [
             (
                 c.name,

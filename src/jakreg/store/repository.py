@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,8 +12,8 @@ from typing import Any
 from sqlalchemy import Column, Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from jakreg.ingest.checks import Key, KnownPatient
-from jakreg.ingest.problems import ProblemLog
+from jakreg.ingest.checks import DUPLICATES_BY_DATABASE, Key, KnownPatient
+from jakreg.ingest.problems import Problem, ProblemLog
 from jakreg.ingest.validate import StudyRows, ValidRow
 from jakreg.model.rows import Row
 from jakreg.model.sheets import SHEETS, SheetSpec
@@ -220,6 +221,16 @@ def _record_values(spec: SheetSpec, record: Any, d: Directory) -> dict[str, Any]
     return out
 
 
+def _set(numbers: array[int], index: int, value: int) -> None:
+    if index >= len(numbers):
+        numbers.extend(array("I", bytes(4 * (max(index + 1, 2 * len(numbers)) - len(numbers)))))
+    numbers[index] = value
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
 class StudyWriter:
     """Writes validated rows slice by slice in the caller's transaction: new rows are inserted, changed
     rows updated (version + 1), identical rows left alone, each change audited. An import never deletes.
@@ -230,9 +241,19 @@ class StudyWriter:
     write lock; PostgreSQL: from the table's sequence), so no per-row round trip is needed.
     """
 
-    def __init__(self, session: Session, *, actor: str, path: str, sha256: str, file: str) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        actor: str,
+        path: str,
+        sha256: str,
+        file: str,
+        log: ProblemLog | None = None,
+    ) -> None:
         self.session = session
         self.actor = actor
+        self.log = log if log is not None else ProblemLog()
         self.summary = ImportSummary(file=file, sha256=sha256)
         self.batch = ImportBatch(
             at=dt.datetime.now(dt.UTC), actor=actor, path=path, sha256=sha256,
@@ -247,25 +268,52 @@ class StudyWriter:
         self._had_rows: dict[str, bool] = {}
         self._next_id: dict[str, int] = {}
         self._inserts: dict[str, BulkInsert] = {}
+        # per sheet, the file row that created or matched each record id in this import (0: none),
+        # so a key given twice is found by the database's unique index rather than kept in memory
+        self._row_of: dict[str, array[int]] = {}
 
-    def write(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
-        """Write one slice of a sheet (the rows passed validation and the cross-row checks)."""
+    def write(self, spec: SheetSpec, rows: list[ValidRow], file: str = "") -> None:
+        """Write one slice of a sheet (the rows passed validation and the cross-row checks).
+
+        For the sheets in DUPLICATES_BY_DATABASE a key given twice in the file is reported here (to
+        the log; the caller then rolls back): within the slice, against the records this import
+        created or matched before, and by the table's unique index on insert.
+        """
         table: Table = TABLE_FOR_SHEET[spec.name].__table__  # type: ignore[assignment]
         counts = self.summary.sheets.setdefault(spec.name, SheetCounts())
+        by_db = spec.name in DUPLICATES_BY_DATABASE
         values = [row_values(vr.row) for vr in rows]
         existing = self._existing(spec, table, values)
+        row_of = self._row_of.setdefault(spec.name, array("I"))
         created: list[dict[str, Any]] = []
+        created_rows: list[int] = []
         updated: list[tuple[int, int, dict[str, Any], dict[str, Any]]] = []
-        for v in values:
-            found = existing.get(tuple(v[k] for k in spec.key))
+        in_slice: dict[Key, int] = {}
+        for vr, v in zip(rows, values, strict=True):
+            key = tuple(v[k] for k in spec.key)
+            found = existing.get(key)
+            if by_db:
+                earlier = in_slice.setdefault(key, vr.number)
+                if earlier == vr.number and found is not None and found[0] < len(row_of):
+                    earlier = row_of[found[0]] or vr.number
+                if earlier != vr.number:
+                    self._duplicate(spec, file, vr.number, key, earlier)
+                    continue
             if found is None:
                 created.append(v)
-            elif found[2] != v:
+                created_rows.append(vr.number)
+                continue
+            _set(row_of, found[0], vr.number)
+            if found[2] != v:
                 updated.append((found[0], found[1], found[2], v))
         counts.created += len(created)
         counts.updated += len(updated)
         counts.unchanged += len(values) - len(created) - len(updated)
         ids = self._insert(spec, table, created)
+        for pk, number in zip(ids, created_rows, strict=True):
+            _set(row_of, pk, number)
+        if by_db and ids:
+            self._conflicts(spec, table, file, ids, created, created_rows)
         if updated:
             self._update(spec, table, updated)
         d = self.d
@@ -305,11 +353,70 @@ class StudyWriter:
         summary.audit_events = self.audit.count
         return summary
 
+    def find_duplicates(self, spec: SheetSpec, rows: list[ValidRow], file: str = "") -> None:
+        """Report rows whose key this import wrote before (writing stopped at an earlier error; the
+        checker keeps the keys from here on)."""
+        if spec.name not in DUPLICATES_BY_DATABASE or spec.name not in self._row_of:
+            return
+        table: Table = TABLE_FOR_SHEET[spec.name].__table__  # type: ignore[assignment]
+        row_of = self._row_of[spec.name]
+        known = self.d.patient_pk
+        pairs = [(vr, row_values(vr.row)) for vr in rows]
+        pairs = [(vr, v) for vr, v in pairs if v.get("patient_id") in known]
+        existing = self._existing(spec, table, [v for _vr, v in pairs], always=True)
+        for vr, v in pairs:
+            key = tuple(v[k] for k in spec.key)
+            found = existing.get(key)
+            if found is not None and found[0] < len(row_of) and row_of[found[0]]:
+                self._duplicate(spec, file, vr.number, key, row_of[found[0]])
+
+    def _duplicate(self, spec: SheetSpec, file: str, number: int, key: Key, first: int) -> None:
+        self.log.add(
+            Problem(
+                file,
+                spec.name,
+                number,
+                ", ".join(spec.key),
+                " / ".join("" if k is None else _text(k) for k in key),
+                f"duplicate of row {first}",
+                f"keep one row per {', '.join(spec.key)}",
+            )
+        )
+
+    def _conflicts(
+        self,
+        spec: SheetSpec,
+        table: Table,
+        file: str,
+        ids: list[int],
+        created: list[dict[str, Any]],
+        numbers: list[int],
+    ) -> None:
+        """Rows the unique index turned away (INSERT ... ON CONFLICT DO NOTHING): duplicates of rows
+        this import wrote in an earlier slice."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            ours = table.c.id.between(ids[0], ids[-1])  # ids are consecutive under SQLite's lock
+        else:
+            ours = table.c.id.in_(ids)
+        if self.session.scalar(select(func.count()).select_from(table).where(ours)) == len(ids):
+            return
+        present = set(self.session.scalars(select(table.c.id).where(ours)))
+        missing = [(v, n) for pk, v, n in zip(ids, created, numbers, strict=True) if pk not in present]
+        existing = self._existing(spec, table, [v for v, _n in missing], always=True)
+        row_of = self._row_of[spec.name]
+        for v, number in missing:
+            key = tuple(v[k] for k in spec.key)
+            found = existing.get(key)
+            first = row_of[found[0]] if found is not None and found[0] < len(row_of) else 0
+            self._duplicate(spec, file, number, key, first)
+
     def _existing(
-        self, spec: SheetSpec, table: Table, values: list[dict[str, Any]]
+        self, spec: SheetSpec, table: Table, values: list[dict[str, Any]], *, always: bool = False
     ) -> dict[Key, tuple[int, int, dict[str, Any]]]:
         """key -> (id, version, row values) of the slice's rows already in the database."""
-        if not self._had_rows.setdefault(
+        if not values:
+            return {}
+        if not always and not self._had_rows.setdefault(
             spec.name, self.session.execute(select(table.c.id).limit(1)).first() is not None
         ):
             return {}  # the table was empty when the import began (in-file duplicates are errors)
@@ -342,7 +449,9 @@ class StudyWriter:
         ids = self._take_ids(table, len(created))
         fast = self._inserts.get(spec.name)
         if fast is None:
-            fast = self._inserts[spec.name] = BulkInsert(self.session, table)
+            fast = self._inserts[spec.name] = BulkInsert(
+                self.session, table, skip_conflicts=spec.name in DUPLICATES_BY_DATABASE
+            )
         d = self.d
         fast.run(
             [

@@ -1,0 +1,120 @@
+"""A streamed import: sheets go through in slices, written as they pass; keys given twice are found
+wherever they are (within a slice, across slices, against rows written before an error), and any error
+rolls everything back. Slices of two rows make every case cross a slice boundary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from jakreg.ingest import pipeline
+from jakreg.ingest.checks import DUPLICATES_BY_DATABASE
+from jakreg.ingest.problems import ValidationFailed
+from jakreg.store.db import open_session
+from jakreg.store.tables import AuditEvent, BodyMeasurement, ImportBatch, LabResult
+from jakreg.study import check_path, import_path
+from tests.studydata import BASE, TODAY, write_study
+
+
+@pytest.fixture(autouse=True)
+def tiny_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "SLICE_ROWS", 2)
+
+
+def _lab(day: int, analyte: str = "alt") -> dict[str, Any]:
+    date = dt.date(2021, 5, 1) + dt.timedelta(days=day)
+    return {"patient_id": "BCN-01", "date": date.isoformat(), "analyte": analyte, "value": 30 + day,
+            "unit": "U/L", "uln": 40}  # fmt: skip
+
+
+def _study(labs: list[dict[str, Any]], **sheets: list[dict[str, Any]]) -> dict[str, Any]:
+    copy = {k: [dict(r) for r in v] for k, v in BASE.items()}
+    copy["labs"] = copy["labs"] + labs
+    copy.update(sheets)
+    return copy
+
+
+def _counts(url: str) -> tuple[int, int, int, int]:
+    with open_session(url) as s:
+        return tuple(  # type: ignore[return-value]
+            int(s.scalar(select(func.count()).select_from(t)) or 0)
+            for t in (LabResult, BodyMeasurement, AuditEvent, ImportBatch)
+        )
+
+
+def _errors(exc: pytest.ExceptionInfo[ValidationFailed]) -> list[tuple[str | None, int | None, str]]:
+    return [(p.sheet, p.row, p.message) for p in exc.value.log.kept]
+
+
+# BASE has 2 labs (rows 2-3); the added labs are rows 4-11.
+LABS = [_lab(d) for d in range(8)]
+TWICE = [*LABS, LABS[0], LABS[5], LABS[5]]  # rows 12 (of 4), 13 and 14 (of 9)
+EXPECTED = [
+    ("labs", 12, "duplicate of row 4"),
+    ("labs", 13, "duplicate of row 9"),
+    ("labs", 14, "duplicate of row 9"),
+]
+
+
+def test_labs_is_checked_by_the_database() -> None:
+    assert "labs" in DUPLICATES_BY_DATABASE
+    assert "patients" not in DUPLICATES_BY_DATABASE  # other sheets refer to it
+
+
+def test_sliced_import_writes_every_row_once(db_url: str, tmp_path: Path) -> None:
+    summary = import_path(write_study(tmp_path / "s", _study(LABS)), db_url, actor="t", today=TODAY)
+    assert summary.sheets["labs"].created == 10
+    assert _counts(db_url)[0] == 10
+    again = import_path(write_study(tmp_path / "s", _study(LABS)), db_url, actor="t", today=TODAY)
+    assert again.total("created") == again.total("updated") == 0
+
+
+def test_keys_given_twice_across_slices_into_an_empty_database(db_url: str, tmp_path: Path) -> None:
+    before = _counts(db_url)
+    with pytest.raises(ValidationFailed) as exc:
+        import_path(write_study(tmp_path / "s", _study(TWICE)), db_url, actor="t", today=TODAY)
+    assert _errors(exc) == EXPECTED
+    assert _counts(db_url) == before
+
+
+def test_keys_given_twice_when_the_rows_are_already_stored(db_url: str, tmp_path: Path) -> None:
+    import_path(write_study(tmp_path / "a", _study(LABS)), db_url, actor="t", today=TODAY)
+    before = _counts(db_url)
+    with pytest.raises(ValidationFailed) as exc:
+        import_path(write_study(tmp_path / "b", _study(TWICE)), db_url, actor="t", today=TODAY)
+    assert _errors(exc) == EXPECTED
+    assert _counts(db_url) == before
+
+
+def test_an_earlier_error_does_not_hide_keys_given_twice(db_url: str, tmp_path: Path) -> None:
+    # an error in the labs sheet itself (row 6) stops the writing mid-sheet: row 12 repeats a row
+    # written before it, rows 13-14 repeat one kept in memory after it
+    labs = [dict(r) for r in TWICE]
+    labs[2]["value"] = "high"
+    with pytest.raises(ValidationFailed) as exc:
+        import_path(write_study(tmp_path / "s", _study(labs)), db_url, actor="t", today=TODAY)
+    assert _errors(exc) == [("labs", 6, "not a number"), *EXPECTED]
+    assert _counts(db_url) == (0, 0, 0, 0)
+
+
+def test_an_error_in_an_earlier_sheet_too(db_url: str, tmp_path: Path) -> None:
+    measures = [{"patient_id": "BCN-01", "date": "2021-03-01", "weight_kg": -5, "height_cm": 140}]
+    study = _study(TWICE, body_measurements=measures)
+    with pytest.raises(ValidationFailed) as exc:
+        import_path(write_study(tmp_path / "s", study), db_url, actor="t", today=TODAY)
+    assert _errors(exc) == [("body_measurements", 2, "the value is out of range"), *EXPECTED]
+    assert _counts(db_url) == (0, 0, 0, 0)
+
+
+def test_validate_and_import_report_the_same(db_url: str, tmp_path: Path) -> None:
+    folder = write_study(tmp_path / "s", _study(TWICE))
+    checked = check_path(folder, today=TODAY, keep_rows=False)
+    with pytest.raises(ValidationFailed) as exc:
+        import_path(folder, db_url, actor="t", today=TODAY)
+    assert [(p.sheet, p.row, p.message) for p in checked.log.kept] == _errors(exc)
+    assert checked.rows.count("labs") == len(BASE["labs"]) + len(TWICE)
+    assert checked.rows.rows("labs") == []
