@@ -172,6 +172,7 @@ class Bench:
         wall: list[float] = []
         cpu: list[float] = []
         peaks: list[float] = []
+        group_peaks: list[float] = []
         for r in range(runs):
             db = self.fresh_db(f"import-{fmt_}-{n}-{r}")
             done = self.child([JAKREG, "import", str(study), "--db", str(db), "--actor", "bench"])
@@ -187,6 +188,7 @@ class Bench:
             wall.append(done.seconds)
             cpu.append(done.cpu_seconds)
             peaks.append(done.peak_rss_mb)
+            group_peaks.append(done.group_peak_rss_mb)
             self.log(
                 f"import {fmt_} N={n} run {r + 1}: {rows / seconds:,.0f} rows/s "
                 f"({seconds:.1f} s in-process, {done.seconds:.1f} s wall, {done.peak_rss_mb:,.0f} MB)"
@@ -202,6 +204,9 @@ class Bench:
             "cpu_seconds": cpu,
             "cpu_rows_per_s_median": rows / sorted(cpu)[len(cpu) // 2],
             "peak_rss_mb_runs": peaks,
+            "group_peak_rss_mb_runs": group_peaks,
+            "group_peak_rss_mb_note": "the import and its helper processes together (HPO look-up), "
+            "sampled every 0.25 s; the target row uses the larger of this and the import's own peak",
         }
         validated.note = (
             "validated, audited and derived; rows/s over the importer's own timer (the CLI's "
@@ -546,7 +551,7 @@ def evaluate(figures: list[Figure]) -> list[dict[str, Any]]:
     xlsx = _largest(figures, "import_xlsx")
     add("validated xlsx import", ">= 50,000 rows/s", xlsx, xlsx.median if xlsx else None,
         xlsx is not None and (xlsx.median or 0) >= TARGETS["xlsx_rows_per_s"], "median rows/s")  # fmt: skip
-    rss = csv.peak_rss_mb if csv else None
+    rss = max(csv.peak_rss_mb or 0, *csv.extra.get("group_peak_rss_mb_runs", [0])) if csv else None
     at_100k = csv is not None and (csv.n_patients or 0) >= 100_000
     over = (rss or 0) > TARGETS["rss_mb_at_100k"]
     add("peak RSS of a CSV import", "<= 500 MB at 100k patients", csv, rss,

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
 from jakreg.ingest.validate import StudyRows, ValidRow, key_text
-from jakreg.ingest.vocabularies import hgvs_problem, hpo_term
+from jakreg.ingest.vocabularies import HpoLookup, HpoTerm, hgvs_problem
 from jakreg.model.rows import CourseRow, LabRow, ManifestationRow, PatientRow, VariantRow
 from jakreg.model.sheets import SHEETS, SheetSpec
 from jakreg.model.vocab import Stat1Domain, VitalStatus
@@ -63,7 +63,10 @@ class NothingExisting:
 def row_key(spec: SheetSpec, row: Any, columns: Iterable[str] | None = None) -> Key:
     values = row.__dict__
     return tuple(
-        [v.value if isinstance(v, enum.Enum) else v for v in (values[c] for c in columns or spec.key)]
+        [
+            v.value if isinstance(v, enum.Enum) else v
+            for v in (values[c] for c in columns or spec.key)
+        ]
     )
 
 
@@ -106,8 +109,10 @@ class Checker:
         failed_keys: dict[str, set[tuple[str, ...]]] | None = None,
         files: dict[str, str] | None = None,
         default_file: str = "",
+        hpo: HpoLookup | None = None,
     ) -> None:
         self.log = log
+        self.hpo = hpo or HpoLookup()
         self.existing = existing or NothingExisting()
         self.centre = centre
         self.failed_keys = failed_keys if failed_keys is not None else {}
@@ -155,10 +160,24 @@ class Checker:
                 row = vr.row
                 assert isinstance(row, CourseRow)
                 self.courses[(row.patient_id, row.course_no)] = (row.start_date, row.stop_date)
+        if spec.name == "manifestations":
+            terms = self.hpo.terms(
+                vr.row.hpo_id for vr in rows if isinstance(vr.row, ManifestationRow)
+            )
+            for vr in rows:
+                self._manifestation(vr, terms)
         check = _ROW_CHECKS.get(spec.name)
         if check is not None:
             for vr in rows:
                 check(self, vr)
+
+    def sheet_done(self, sheet: str) -> None:
+        """Free what only one sheet needed (the HPO look-up after the manifestations)."""
+        if sheet == "manifestations":
+            self.hpo.close()
+
+    def close(self) -> None:
+        self.hpo.close()
 
     def duplicates(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
         """Report keys given twice, keeping the keys (and those other sheets refer to)."""
@@ -375,12 +394,12 @@ class Checker:
                     )
                 )
 
-    def _manifestation(self, vr: ValidRow) -> None:
+    def _manifestation(self, vr: ValidRow, terms: dict[str, HpoTerm | None]) -> None:
         if not isinstance(vr.row, ManifestationRow):
             return
         hpo_id = vr.row.hpo_id
         label = vr.row.hpo_label
-        term = hpo_term(hpo_id)
+        term = terms.get(hpo_id)
         if term is None:
             self.log.add(
                 self._p(
@@ -460,7 +479,6 @@ class Checker:
 
 
 _ROW_CHECKS: dict[str, Callable[[Checker, ValidRow], None]] = {
-    "manifestations": Checker._manifestation,
     "variants": Checker._variant,
     "labs": Checker._lab,
 }
@@ -482,10 +500,13 @@ def check_study(
         files=study.files,
         default_file=study.file,
     )
-    for spec in SHEETS:
-        rows = study.rows(spec.name)
-        if rows:
-            checker.check(spec, rows)
+    try:
+        for spec in SHEETS:
+            rows = study.rows(spec.name)
+            if rows:
+                checker.check(spec, rows)
+    finally:
+        checker.close()
 
 
 def _birth_floor(year_month: str) -> dt.date:

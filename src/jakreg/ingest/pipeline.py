@@ -17,9 +17,11 @@ from jakreg.ingest.checks import DUPLICATES_BY_DATABASE, Checker, Existing
 from jakreg.ingest.problems import ProblemLog
 from jakreg.ingest.read import RawWorkbook
 from jakreg.ingest.validate import ProgressFn, StudyRows, ValidRow, prepare_sheets, validate_rows
+from jakreg.ingest.vocabularies import HpoLookup
 from jakreg.model.sheets import SheetSpec
 
 SLICE_ROWS = 5000
+
 
 class Sink(Protocol):
     """Where checked rows go (jakreg.store.repository.StudyWriter)."""
@@ -61,24 +63,30 @@ def run(
         failed_keys=study.failed_keys,
         files=study.files,
         default_file=study.file,
+        hpo=HpoLookup(isolated=not keep_rows),  # a streamed run keeps the ontology out of memory
     )
-    for sheet in prepared:
-        spec = sheet.spec
-        failed = study.failed_keys.setdefault(spec.name, set())
-        kept = study.sheets.setdefault(spec.name, [])
-        file = sheet.raw.file
-        for rows in _slices(validate_rows(sheet, log, today, progress, failed), slice_rows or SLICE_ROWS):
-            study.counts[spec.name] = study.counts.get(spec.name, 0) + len(rows)
-            # While the sink writes, the database's unique index finds keys given twice in the big
-            # sheets; once an error stops the writing, the checker keeps those keys itself.
-            by_db = sink is not None and log.ok and spec.name in DUPLICATES_BY_DATABASE
-            checker.check(spec, rows, duplicates=not by_db)
-            if keep_rows:
-                kept.extend(rows)
-            if sink is not None and log.ok:
-                sink.write(spec, rows, file)
-            elif sink is not None and spec.name in DUPLICATES_BY_DATABASE:
-                if by_db:  # this slice's keys were left to the writer, which did not get them
-                    checker.duplicates(spec, rows)
-                sink.find_duplicates(spec, rows, file)
+    size = slice_rows or SLICE_ROWS
+    try:
+        for sheet in prepared:
+            spec = sheet.spec
+            failed = study.failed_keys.setdefault(spec.name, set())
+            kept = study.sheets.setdefault(spec.name, [])
+            file = sheet.raw.file
+            for rows in _slices(validate_rows(sheet, log, today, progress, failed), size):
+                study.counts[spec.name] = study.counts.get(spec.name, 0) + len(rows)
+                # While the sink writes, the database's unique index finds keys given twice in the
+                # big sheets; once an error stops the writing, the checker keeps those keys itself.
+                by_db = sink is not None and log.ok and spec.name in DUPLICATES_BY_DATABASE
+                checker.check(spec, rows, duplicates=not by_db)
+                if keep_rows:
+                    kept.extend(rows)
+                if sink is not None and log.ok:
+                    sink.write(spec, rows, file)
+                elif sink is not None and spec.name in DUPLICATES_BY_DATABASE:
+                    if by_db:  # this slice's keys were left to the writer, which did not get them
+                        checker.duplicates(spec, rows)
+                    sink.find_duplicates(spec, rows, file)
+            checker.sheet_done(spec.name)
+    finally:
+        checker.close()
     return study
