@@ -154,3 +154,21 @@ def test_an_existing_study_is_never_overwritten(tmp_path: Path) -> None:
     assert before == after
     with pytest.raises(SynthError, match=r"should end in \.xlsx"):
         write_synthetic(tmp_path / "book.xls", patients=3, centres=1, seed=2, fmt="xlsx")
+
+
+def test_a_sheet_too_long_for_xlsx_is_refused_and_nothing_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jakreg.export.workbook as workbook
+
+    monkeypatch.setattr(workbook, "XLSX_MAX_ROWS", 20)  # a real sheet holds 1,048,576 rows
+    with pytest.raises(SynthError, match=r"the labs sheet has 20 rows, more than an xlsx"):
+        write_synthetic(tmp_path / "book.xlsx", patients=3, centres=1, seed=1, fmt="xlsx")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(workbook.WorkbookTooLargeError, match="write CSV instead"):
+        workbook.check_xlsx_rows("labs", 20)
+    workbook.check_xlsx_rows("labs", 19)
+    book = workbook.Workbook(sheets={"labs": (["value"], [[1]] * 20)}, readme=["x"])
+    with pytest.raises(workbook.WorkbookTooLargeError):
+        workbook.write_xlsx(book, tmp_path / "export.xlsx")
+    assert not (tmp_path / "export.xlsx").exists()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jakreg import __version__
+from jakreg.errors import JakregError
 from jakreg.export.dictionary import data_dictionary
 from jakreg.model.sheets import SHEETS
 
@@ -34,6 +35,24 @@ README_LINES = [
     "Check the file with:  jakreg validate FILE     Import it with:  jakreg import FILE",
     "Sheets named derived_* are written by jakreg (graded labs, doses per kg) and ignored on import.",
 ]
+
+
+XLSX_MAX_ROWS = 1_048_576  # rows in one xlsx worksheet, the header included (Excel's limit)
+
+
+class WorkbookTooLargeError(JakregError):
+    """A sheet has more rows than an xlsx worksheet can hold."""
+
+
+def check_xlsx_rows(sheet: str, rows: int) -> None:
+    """Raise when ``rows`` data rows (plus the header) do not fit in one xlsx worksheet."""
+    if rows + 1 > XLSX_MAX_ROWS:
+        raise WorkbookTooLargeError(
+            f"the {sheet} sheet has {rows:,} rows, more than an xlsx worksheet holds "
+            f"({XLSX_MAX_ROWS - 1:,} under the header; Excel would cut or refuse the file); "
+            "write CSV instead: a folder with one file per sheet (--format csv, or an --out "
+            "without .xlsx)"
+        )
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,8 @@ def write_xlsx(book: Workbook, path: Path, *, snapshot: dt.datetime | None = Non
     readme.column_dimensions["A"].width = 110
     readme["A1"].font = Font(bold=True, size=14)
     info = {(c.sheet, c.column): c for c in data_dictionary()}
+    for name, (_header, rows) in book.sheets.items():
+        check_xlsx_rows(name, len(rows))
     for name, (header, rows) in book.sheets.items():
         ws = wb.create_sheet(name)
         ws.append(header)

@@ -11,12 +11,13 @@ import csv
 import datetime as dt
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from jakreg.errors import JakregError
+from jakreg.export.workbook import WorkbookTooLargeError, check_xlsx_rows
 from jakreg.model.sheets import SHEETS
 from jakreg.synth.generate import (
     DEFAULT_CUTOFF,
@@ -119,6 +120,7 @@ class _XlsxWriter:
             sheet.append([line])
         self.sheets: dict[str, Any] = {}
         self.columns: dict[str, list[str]] = {}
+        self.rows: dict[str, int] = {}
         for spec in SHEETS:
             ws = self.book.create_sheet(spec.name)
             ws.append(spec.columns)
@@ -126,10 +128,21 @@ class _XlsxWriter:
             self.columns[spec.name] = spec.columns
 
     def write(self, sheet: str, row: Row) -> None:
+        count = self.rows[sheet] = self.rows.get(sheet, 0) + 1
+        try:
+            check_xlsx_rows(sheet, count)
+        except WorkbookTooLargeError as exc:
+            raise SynthError(f"{exc} (an xlsx holds about 7,000 synthetic patients)") from None
         self.sheets[sheet].append([row.get(c) for c in self.columns[sheet]])
 
     def save(self, path: Path) -> None:
         self.book.save(str(path))
+
+    def discard(self) -> None:
+        """Close the sheets' temporary files of an unfinished workbook (nothing is saved)."""
+        for ws in self.book.worksheets:
+            with suppress(Exception):
+                ws.close()
 
 
 @contextmanager
@@ -208,6 +221,7 @@ def write_synthetic(
             writer = _CsvWriter(tmp, stack)
         else:
             xlsx = _XlsxWriter(readme)
+            stack.callback(xlsx.discard)
             writer = xlsx
         for row in centre_rows(plan):
             writer.write("centres", row)
@@ -219,7 +233,7 @@ def write_synthetic(
                 summary.rows[spec.name] += len(rows.get(spec.name, ()))
             if progress is not None and n % 1000 == 0:
                 progress(n)
-        stack.close()
         if xlsx is not None:
             xlsx.save(tmp)
+        stack.close()
     return summary
