@@ -47,13 +47,17 @@ def example_path() -> Path:
 def fingerprint(path: Path) -> str:
     """SHA-256 of a file, or of a folder's CSV and JSON files (names and bytes, in name order)."""
     h = hashlib.sha256()
-    if path.is_dir():
-        for f in sorted([*path.glob("*.csv"), *path.glob("*.json")]):
-            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-    elif path.is_file():
-        with path.open("rb") as fh:
+    files = sorted([*path.glob("*.csv"), *path.glob("*.json")]) if path.is_dir() else [path]
+    for f in files:
+        if not f.is_file():
+            continue
+        if path.is_dir():
+            h.update(f.name.encode() + b"\0")
+        with f.open("rb") as fh:  # in pieces: a registry's labs file can be gigabytes
             while chunk := fh.read(1 << 20):
                 h.update(chunk)
+        if path.is_dir():
+            h.update(b"\0")
     return h.hexdigest()
 
 
