@@ -118,3 +118,18 @@ def test_validate_and_import_report_the_same(db_url: str, tmp_path: Path) -> Non
     assert [(p.sheet, p.row, p.message) for p in checked.log.kept] == _errors(exc)
     assert checked.rows.count("labs") == len(BASE["labs"]) + len(TWICE)
     assert checked.rows.rows("labs") == []
+
+
+def test_a_reference_to_nothing_is_reported_after_its_patient_was_written(
+    db_url: str, tmp_path: Path
+) -> None:
+    # the patient and course 1 are written before the doses are checked; a dose of course 2 is
+    # looked up in the database, which must see the new patient too (not crash on it)
+    study = _study([])
+    study["doses"] = [*study["doses"], {**study["doses"][0], "course_no": 2}]
+    with pytest.raises(ValidationFailed) as exc:
+        import_path(write_study(tmp_path / "s", study), db_url, actor="t", today=TODAY)
+    assert [(s, m.split(",")[0]) for s, _r, m in _errors(exc)] == [
+        ("doses", "refers to courses BCN-01 / 2")
+    ]
+    assert _counts(db_url) == (0, 0, 0, 0)

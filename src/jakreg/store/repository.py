@@ -16,7 +16,7 @@ from jakreg.ingest.checks import DUPLICATES_BY_DATABASE, Key, KnownPatient
 from jakreg.ingest.problems import Problem, ProblemLog
 from jakreg.ingest.validate import StudyRows, ValidRow
 from jakreg.model.rows import Row
-from jakreg.model.sheets import SHEETS, SheetSpec
+from jakreg.model.sheets import SHEETS, SHEETS_BY_NAME, SheetSpec
 from jakreg.store.audit import AuditWriter, Change
 from jakreg.store.bulk import BulkInsert
 from jakreg.store.tables import (
@@ -99,31 +99,48 @@ def iter_records(session: Session, spec: SheetSpec) -> Iterator[Base]:
 
 
 class DatabaseState:
-    """What the database holds, for the cross-row checks (jakreg.ingest.checks.Existing)."""
+    """What the database holds, for the cross-row checks (jakreg.ingest.checks.Existing).
+
+    Patients are read once (a registry has thousands, and every row names one); anything else is
+    asked by key when a row refers to something its file does not hold, and the answer remembered.
+    The queries join on the patient and centre tables, so rows this import has written already (a
+    streamed import writes as it checks) are seen like any others.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.d = Directory(session)
-        self._keys: dict[str, set[Key]] = {}
+        self._has: dict[tuple[str, Key], bool] = {}
         self._patients: dict[str, KnownPatient] | None = None
-        self._courses: dict[tuple[str, int], tuple[dt.date, dt.date | None]] | None = None
+        self._courses: dict[tuple[str, int], tuple[dt.date, dt.date | None] | None] = {}
 
     def has(self, sheet: str, key: Key) -> bool:
-        if sheet not in self._keys:
-            spec = next(s for s in SHEETS if s.name == sheet)
-            self._keys[sheet] = {
-                tuple(from_record(spec, o, self.d)[k] for k in spec.key)
-                for o in iter_records(self.session, spec)
-            }
-        return key in self._keys[sheet]
+        if sheet == "patients":
+            return self.patient(str(key[0])) is not None
+        found = self._has.get((sheet, key))
+        if found is None:
+            spec = SHEETS_BY_NAME[sheet]
+            table: Table = TABLE_FOR_SHEET[sheet].__table__  # type: ignore[assignment]
+            query = select(table.c.id).limit(1)
+            for column, value in zip(spec.key, key, strict=True):
+                if column == "patient_id":
+                    query = query.join(Patient, Patient.id == table.c.patient_pk).where(
+                        Patient.patient_id == value
+                    )
+                elif value is None:
+                    query = query.where(table.c[column].is_(None))
+                else:
+                    query = query.where(table.c[column] == value)
+            found = self._has[(sheet, key)] = self.session.execute(query).first() is not None
+        return found
 
     def patient(self, patient_id: str) -> KnownPatient | None:
         if self._patients is None:
             self._patients = {}
-            for p in self.session.scalars(select(Patient)):
+            query = select(Patient, Centre.centre).join(Centre, Centre.id == Patient.centre_pk)
+            for p, centre in self.session.execute(query):
                 self._patients[p.patient_id] = KnownPatient(
                     p.patient_id,
-                    self.d.centre_code[p.centre_pk],
+                    centre,
                     p.local_id,
                     p.birth_year_month,
                     p.last_follow_up,
@@ -133,20 +150,22 @@ class DatabaseState:
         return self._patients.get(patient_id)
 
     def patient_with_local_id(self, centre: str, local_id: str) -> str | None:
-        cpk = self.d.centre_pk.get(centre)
-        if cpk is None:
-            return None
         return self.session.scalar(
-            select(Patient.patient_id).where(Patient.centre_pk == cpk, Patient.local_id == local_id)
+            select(Patient.patient_id)
+            .join(Centre, Centre.id == Patient.centre_pk)
+            .where(Centre.centre == centre, Patient.local_id == local_id)
         )
 
     def course(self, patient_id: str, course_no: int) -> tuple[dt.date, dt.date | None] | None:
-        if self._courses is None:
-            self._courses = {
-                (self.d.pseudonym[c.patient_pk], c.course_no): (c.start_date, c.stop_date)
-                for c in self.session.scalars(select(TreatmentCourse))
-            }
-        return self._courses.get((patient_id, course_no))
+        key = (patient_id, course_no)
+        if key not in self._courses:
+            found = self.session.execute(
+                select(TreatmentCourse.start_date, TreatmentCourse.stop_date)
+                .join(Patient, Patient.id == TreatmentCourse.patient_pk)
+                .where(Patient.patient_id == patient_id, TreatmentCourse.course_no == course_no)
+            ).first()
+            self._courses[key] = None if found is None else (found[0], found[1])
+        return self._courses[key]
 
 
 @dataclass
@@ -401,7 +420,9 @@ class StudyWriter:
         if self.session.scalar(select(func.count()).select_from(table).where(ours)) == len(ids):
             return
         present = set(self.session.scalars(select(table.c.id).where(ours)))
-        missing = [(v, n) for pk, v, n in zip(ids, created, numbers, strict=True) if pk not in present]
+        missing = [
+            (v, n) for pk, v, n in zip(ids, created, numbers, strict=True) if pk not in present
+        ]
         existing = self._existing(spec, table, [v for v, _n in missing], always=True)
         row_of = self._row_of[spec.name]
         for v, number in missing:
