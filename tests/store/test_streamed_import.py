@@ -46,7 +46,9 @@ def _counts(url: str) -> tuple[int, int, int, int]:
         )
 
 
-def _errors(exc: pytest.ExceptionInfo[ValidationFailed]) -> list[tuple[str | None, int | None, str]]:
+def _errors(
+    exc: pytest.ExceptionInfo[ValidationFailed],
+) -> list[tuple[str | None, int | None, str]]:
     return [(p.sheet, p.row, p.message) for p in exc.value.log.kept]
 
 
@@ -131,5 +133,54 @@ def test_a_reference_to_nothing_is_reported_after_its_patient_was_written(
         import_path(write_study(tmp_path / "s", study), db_url, actor="t", today=TODAY)
     assert [(s, m.split(",")[0]) for s, _r, m in _errors(exc)] == [
         ("doses", "refers to courses BCN-01 / 2")
+    ]
+    assert _counts(db_url) == (0, 0, 0, 0)
+
+
+def _response(day: int, manifestation: str | None = None) -> dict[str, Any]:
+    date = dt.date(2021, 4, 1) + dt.timedelta(days=day)
+    row = {"patient_id": "BCN-01", "course_no": 1, "date": date.isoformat(), "response": "PR"}
+    return row | ({"manifestation": manifestation} if manifestation else {})
+
+
+def test_keys_with_a_blank_part_given_twice_are_found_too(db_url: str, tmp_path: Path) -> None:
+    # a global response (manifestation blank) twice: a unique index never sees two NULLs as equal,
+    # so the checker keeps these keys; the others are the database's
+    responses = [_response(d) for d in range(4)] + [_response(1), _response(2, "HP:0002728")]
+    responses += [_response(2, "HP:0002728")]
+    study = _study([], responses=responses)
+    with pytest.raises(ValidationFailed) as exc:
+        import_path(write_study(tmp_path / "s", study), db_url, actor="t", today=TODAY)
+    assert _errors(exc) == [
+        ("responses", 6, "duplicate of row 3"),
+        ("responses", 8, "duplicate of row 7"),
+    ]
+    assert _counts(db_url) == (0, 0, 0, 0)
+
+
+def _item(assessment: dict[str, Any], item: str) -> dict[str, Any]:
+    return {"patient_id": "BCN-01", "date": assessment["date"], "item": item, "value": 1}
+
+
+@pytest.mark.parametrize("earlier_error", [False, True])
+def test_references_to_a_sheet_left_to_the_database(
+    db_url: str, tmp_path: Path, earlier_error: bool
+) -> None:
+    # assessment items refer to assessments, whose keys are not kept while the import writes: an
+    # item's assessment is looked up in the database, or among the keys kept after an error
+    assessments = [
+        {"patient_id": "BCN-01", "date": f"2021-0{m}-10", "total": 3.0} for m in range(2, 8)
+    ]
+    if earlier_error:
+        assessments[3]["total"] = -1  # row 5: stops the writing in the middle of the sheet
+    items = [_item(a, "skin") for a in assessments]
+    items.append({"patient_id": "BCN-01", "date": "2021-08-10", "item": "skin", "value": 1})
+    study = _study([], assessments=assessments, assessment_items=items)
+    with pytest.raises(ValidationFailed) as exc:
+        import_path(write_study(tmp_path / "s", study), db_url, actor="t", today=TODAY)
+    found = [(s, r, m.split(",")[0]) for s, r, m in _errors(exc)]
+    assert found == [
+        *([("assessments", 5, "the value is out of range")] if earlier_error else []),
+        ("assessment_items", 8, "refers to assessments BCN-01 / 2021-08-10 / IDDA"),
     ]
     assert _counts(db_url) == (0, 0, 0, 0)

@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
 from jakreg.ingest.validate import StudyRows, ValidRow, key_text
@@ -79,15 +79,25 @@ def _nullable(spec: SheetSpec, column: str) -> bool:
     return type(None) in getattr(annotation, "__args__", ())
 
 
-# Sheets no other sheet refers to, whose key columns are never empty: an importer that writes as it
-# reads lets the table's unique index find a key given twice (jakreg.store.repository.StudyWriter)
-# instead of keeping every key in memory. (A NULL never equals another NULL in a unique index, so
-# sheets with an optional key column are checked here.)
+# Sheets whose keys an importer that writes as it reads leaves to the database: the table's unique index
+# finds a key given twice, and a reference to one of their rows is looked up in the database (the sheet
+# was written before the sheets that refer to it). Keys with an empty part stay with the checker (a NULL
+# never equals another NULL in a unique index), and so do the small sheets whose rows later checks need
+# (centres, patients, courses) and any sheet referred to by columns other than its key.
+KEPT_IN_MEMORY = frozenset({"centres", "patients", "courses"})
 DUPLICATES_BY_DATABASE: frozenset[str] = frozenset(
     spec.name
     for spec in SHEETS
-    if not any(ref.sheet == spec.name for other in SHEETS for ref in other.references)
-    and not any(_nullable(spec, column) for column in spec.key)
+    if spec.name not in KEPT_IN_MEMORY
+    and all(
+        ref.target == spec.key
+        for other in SHEETS
+        for ref in other.references
+        if ref.sheet == spec.name
+    )
+)
+NULLABLE_KEY: frozenset[str] = frozenset(
+    spec.name for spec in SHEETS if any(_nullable(spec, column) for column in spec.key)
 )
 
 
@@ -146,6 +156,8 @@ class Checker:
         ``duplicates`` the keys of the slice are neither checked nor kept (the writer does it)."""
         if duplicates:
             self.duplicates(spec, rows)
+        elif spec.name in NULLABLE_KEY:
+            self.duplicates(spec, rows, which="with a blank")
         self._references(spec, rows)
         if spec.name == "patients":
             self._patient_identity(rows)
@@ -179,8 +191,19 @@ class Checker:
     def close(self) -> None:
         self.hpo.close()
 
-    def duplicates(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
-        """Report keys given twice, keeping the keys (and those other sheets refer to)."""
+    def duplicates(
+        self,
+        spec: SheetSpec,
+        rows: list[ValidRow],
+        which: Literal["all", "with a blank", "without a blank"] = "all",
+    ) -> None:
+        """Report keys given twice, keeping the keys (and those other sheets refer to); ``which``
+        limits this to the keys with an empty part, or to the others."""
+        if which != "all" and spec.name in NULLABLE_KEY:
+            blank = which == "with a blank"
+            rows = [vr for vr in rows if (None in row_key(spec, vr.row)) is blank]
+        elif which == "with a blank":
+            return
         first = self.first.setdefault(spec.name, {})
         targets = [
             (cols, self.referable.setdefault((spec.name, cols), set()))

@@ -84,7 +84,7 @@ def run(
                     sink.write(spec, rows, file)
                 elif sink is not None and spec.name in DUPLICATES_BY_DATABASE:
                     if by_db:  # this slice's keys were left to the writer, which did not get them
-                        checker.duplicates(spec, rows)
+                        checker.duplicates(spec, rows, which="without a blank")
                     sink.find_duplicates(spec, rows, file)
             checker.sheet_done(spec.name)
     finally:

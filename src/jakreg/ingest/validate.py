@@ -138,6 +138,19 @@ def key_text(value: Any) -> str:
     return str(value).strip()
 
 
+def failed_key(spec: SheetSpec, values: dict[str, Any]) -> tuple[str, ...]:
+    """The key of a row that failed, as text; a key column left blank takes its default (the score of
+    an assessment), as the row would have had it."""
+    fields = spec.row.model_fields
+
+    def part(k: str) -> Any:
+        if k in values or fields[k].is_required():
+            return values.get(k)
+        return fields[k].get_default(call_default_factory=True)
+
+    return tuple(key_text(part(k)) for k in spec.key)
+
+
 def _normalise_header(cell: Any) -> str:
     return str(cell if cell is not None else "").strip().lower().replace(" ", "_")
 
@@ -328,7 +341,7 @@ def validate_rows(
                     )
                 )
             if bad:
-                failed.add(tuple(key_text(values.get(k)) for k in spec.key))
+                failed.add(failed_key(spec, values))
                 continue
         try:
             row = validate(values, context=context)
@@ -336,7 +349,7 @@ def validate_rows(
             shown = {name: _shown(cells, columns, name) for name in values}
             for p in translator.problems(exc, raw.file, raw.name, number, shown):
                 log.add(p)
-            failed.add(tuple(key_text(values.get(k)) for k in spec.key))
+            failed.add(failed_key(spec, values))
             continue
         yield ValidRow(number, row)
     if progress is not None:

@@ -130,7 +130,10 @@ class DatabaseState:
                     query = query.where(table.c[column].is_(None))
                 else:
                     query = query.where(table.c[column] == value)
-            found = self._has[(sheet, key)] = self.session.execute(query).first() is not None
+            found = self.session.execute(query).first() is not None
+            if len(self._has) >= 100_000:
+                self._has.clear()  # a cache of recent answers, not a copy of the table
+            self._has[(sheet, key)] = found
         return found
 
     def patient(self, patient_id: str) -> KnownPatient | None:
@@ -242,7 +245,8 @@ def _record_values(spec: SheetSpec, record: Any, d: Directory) -> dict[str, Any]
 
 def _set(numbers: array[int], index: int, value: int) -> None:
     if index >= len(numbers):
-        numbers.extend(array("I", bytes(4 * (max(index + 1, 2 * len(numbers)) - len(numbers)))))
+        grown = max(index + 1, len(numbers) + len(numbers) // 4, 1024)  # 25 % at a time
+        numbers.extend(array("I", bytes(4 * (grown - len(numbers)))))
     numbers[index] = value
 
 
@@ -311,7 +315,7 @@ class StudyWriter:
         for vr, v in zip(rows, values, strict=True):
             key = tuple(v[k] for k in spec.key)
             found = existing.get(key)
-            if by_db:
+            if by_db and None not in key:  # keys with a blank part are the checker's
                 earlier = in_slice.setdefault(key, vr.number)
                 if earlier == vr.number and found is not None and found[0] < len(row_of):
                     earlier = row_of[found[0]] or vr.number
@@ -386,6 +390,8 @@ class StudyWriter:
         for vr, v in pairs:
             key = tuple(v[k] for k in spec.key)
             found = existing.get(key)
+            if None in key:
+                continue  # the checker's
             if found is not None and found[0] < len(row_of) and row_of[found[0]]:
                 self._duplicate(spec, file, vr.number, key, row_of[found[0]])
 
