@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -76,6 +77,11 @@ class TermSpec:
     # Grade 1 from an absolute bound instead of the reference range (hypertriglyceridemia).
     absolute_grade1: float | None = None
     absolute_grade1_inclusive: bool = False
+
+    @property
+    def uses_baseline(self) -> bool:
+        """Whether a baseline value can change the grade (otherwise it is only checked)."""
+        return self.baseline_multiples is not None or self.any_baseline_multiples is not None
 
 
 def _aminotransferase(term: str, analyte: str) -> TermSpec:
@@ -222,13 +228,95 @@ class OverriddenGrade(RuleResultMixin):
         )
 
 
-_Done = Callable[[int | None, str, str], CtcaeGrade]
+@dataclass(frozen=True)
+class _Step:
+    """A rung whose bound is a multiple of a reference known only per value (ULN or baseline)."""
+
+    grade: int
+    multiple: float
+    inclusive: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A term's grading ladders, built once from its TermSpec: texts formatted, cut points fixed.
+
+    All ladders run from the highest grade down; `_grade_numbers` climbs them.
+    """
+
+    spec: TermSpec
+    unit: str  # the analyte's canonical unit, in which every number is graded
+    uln_steps: tuple[_Step, ...]  # × ULN, grades 4..1
+    baseline_steps: tuple[_Step, ...]  # × an abnormal baseline, grades 4..1
+    any_baseline_steps: tuple[_Step, ...]  # × any baseline (creatinine), grades 3 and 2
+    absolute_rungs: tuple[_Rung, ...]  # fixed cut points, grades 4..2 (and 1 if absolute)
+
+
+def _build_table(spec: TermSpec) -> _Table:
+    cunit = ANALYTES[spec.analyte].canonical_unit
+    uln_steps: tuple[_Step, ...] = ()
+    if spec.uln_multiples is not None:
+        m = spec.uln_multiples
+        uln_steps = (
+            _Step(4, m[3], False, f"> {m[3]:g} × ULN"),
+            _Step(3, m[2], False, f"> {m[2]:g} × ULN"),
+            _Step(2, m[1], False, f"> {m[1]:g} × ULN"),
+            _Step(1, m[0], False, "> ULN"),
+        )
+    baseline_steps: tuple[_Step, ...] = ()
+    if spec.baseline_multiples is not None:
+        m = spec.baseline_multiples
+        incl = spec.baseline_grade1_inclusive
+        baseline_steps = (
+            _Step(4, m[3], False, f"> {m[3]:g} × baseline"),
+            _Step(3, m[2], False, f"> {m[2]:g} × baseline"),
+            _Step(2, m[1], False, f"> {m[1]:g} × baseline"),
+            _Step(1, m[0], incl, f"{'≥' if incl else '>'} {m[0]:g} × baseline"),
+        )
+    any_baseline_steps: tuple[_Step, ...] = ()
+    if spec.any_baseline_multiples is not None:
+        b2, b3 = spec.any_baseline_multiples
+        any_baseline_steps = (
+            _Step(3, b3, False, f"> {b3:g} × baseline"),
+            _Step(2, b2, False, f"> {b2:g} × baseline"),
+        )
+    absolute_rungs: list[_Rung] = []
+    if spec.absolute is not None:
+        c2, c3, c4 = spec.absolute
+        sign = "<" if spec.direction is Direction.DECREASED else ">"
+        absolute_rungs = [
+            _Rung(g, c, False, f"{sign} {c:g} {cunit}")
+            for g, c in ((4, c4), (3, c3), (2, c2))
+            if c is not None
+        ]
+        if spec.absolute_grade1 is not None and spec.direction is Direction.INCREASED:
+            g1_sign = "≥" if spec.absolute_grade1_inclusive else ">"
+            absolute_rungs.append(
+                _Rung(
+                    1,
+                    spec.absolute_grade1,
+                    spec.absolute_grade1_inclusive,
+                    f"{g1_sign} {spec.absolute_grade1:g} {cunit}",
+                )
+            )
+    return _Table(spec, cunit, uln_steps, baseline_steps, any_baseline_steps, tuple(absolute_rungs))
+
+
+_TABLES: Mapping[str, _Table] = {term: _build_table(spec) for term, spec in TERMS.items()}
+_TERMS_BY_ANALYTE: Mapping[str, tuple[str, ...]] = {
+    code: tuple(s.term for s in TERMS.values() if s.analyte == code) for code in ANALYTES
+}
 
 
 def term_spec(term: str) -> TermSpec:
     """The grading specification of a CTCAE term as written; UnknownTermError otherwise."""
+    return _table(term).spec
+
+
+def _table(term: str) -> _Table:
     try:
-        return TERMS[term]
+        return _TABLES[term]
     except KeyError:
         known = "; ".join(TERMS)
         raise UnknownTermError(f"unknown CTCAE term {term!r}; jakreg grades: {known}") from None
@@ -236,10 +324,11 @@ def term_spec(term: str) -> TermSpec:
 
 def terms_for_analyte(analyte: str) -> tuple[str, ...]:
     """CTCAE terms graded from an analyte code of jakreg.rules.units (empty for e.g. 'crp')."""
-    if analyte not in ANALYTES:
+    try:
+        return _TERMS_BY_ANALYTE[analyte]
+    except KeyError:
         known = ", ".join(sorted(ANALYTES))
-        raise UnknownAnalyteError(f"unknown analyte {analyte!r}; use one of: {known}")
-    return tuple(s.term for s in TERMS.values() if s.analyte == analyte)
+        raise UnknownAnalyteError(f"unknown analyte {analyte!r}; use one of: {known}") from None
 
 
 def with_override(
@@ -255,7 +344,7 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _climb(value: float, rungs: list[_Rung], direction: Direction) -> _Rung | None:
+def _climb(value: float, rungs: Iterable[_Rung], direction: Direction) -> _Rung | None:
     """The highest rung the value reaches, rungs ordered from grade 4 down."""
     for rung in rungs:
         if direction is Direction.INCREASED:
@@ -267,13 +356,29 @@ def _climb(value: float, rungs: list[_Rung], direction: Direction) -> _Rung | No
     return None
 
 
-def _canonical(analyte: str, name: str, x: float | None, unit: str) -> tuple[float | None, str]:
-    if x is None:
-        return None, convert(analyte, 0.0, unit).unit
+def _climb_steps(value: float, reference: float, steps: Iterable[_Step]) -> _Step | None:
+    """The highest step an increased value reaches; each bound is the step's multiple × reference."""
+    for step in steps:
+        bound = step.multiple * reference
+        if (value >= bound) if step.inclusive else (value > bound):
+            return step
+    return None
+
+
+def _number(name: str, x: float) -> float:
+    """The number as a float, refusing what no laboratory value or limit can be."""
+    if type(x) is float and 0.0 <= x < math.inf:  # the usual case, decided without the calls below
+        return x
     x = require_finite(name, x)
     if x < 0:
         raise InvalidValueError(f"{name} cannot be negative, got {x!r}")
-    c = convert(analyte, x, unit)
+    return x
+
+
+def _canonical(analyte: str, name: str, x: float | None, unit: str) -> tuple[float | None, str]:
+    if x is None:
+        return None, convert(analyte, 0.0, unit).unit
+    c = convert(analyte, _number(name, x), unit)
     return c.value, c.unit
 
 
@@ -291,164 +396,143 @@ def grade(
     Units are converted to jakreg's canonical units first. The grade is None, never 0, when the
     value or a reference limit it needs is missing.
     """
-    spec = term_spec(term)
+    table = _table(term)
     inputs = frozen_inputs(term=term, value=value, unit=unit, lln=lln, uln=uln, baseline=baseline)
-    v, cunit = _canonical(spec.analyte, "value", value, unit)
-    lo, _ = _canonical(spec.analyte, "LLN", lln, unit)
-    hi, _ = _canonical(spec.analyte, "ULN", uln, unit)
-    base, _ = _canonical(spec.analyte, "baseline", baseline, unit)
+    analyte = table.spec.analyte
+    v, cunit = _canonical(analyte, "value", value, unit)
+    lo, _ = _canonical(analyte, "LLN", lln, unit)
+    hi, _ = _canonical(analyte, "ULN", uln, unit)
+    base, _ = _canonical(analyte, "baseline", baseline, unit)
+    g, reason, path = _grade_numbers(table, v, lo, hi, base)
+    return CtcaeGrade(
+        term=term,
+        grade=g,
+        reason=reason,
+        value=v,
+        unit=cunit,
+        lln=lo,
+        uln=hi,
+        baseline=base,
+        path=path,
+        info=RULE,
+        inputs=inputs,
+    )
+
+
+def grade_canonical(
+    term: str,
+    value: float | None,
+    *,
+    lln: float | None = None,
+    uln: float | None = None,
+    baseline: float | None = None,
+) -> tuple[int | None, str]:
+    """`grade` for numbers already in the analyte's canonical unit: its grade and reason, no more.
+
+    The same rules, checks and errors as `grade` with the canonical unit, without building a result
+    object; for deriving the grades of many stored laboratory values at once.
+    """
+    table = _table(term)
+    v = None if value is None else _number("value", value)
+    lo = None if lln is None else _number("LLN", lln)
+    hi = None if uln is None else _number("ULN", uln)
+    base = None if baseline is None else _number("baseline", baseline)
+    g, reason, _ = _grade_numbers(table, v, lo, hi, base)
+    return g, reason
+
+
+# (grade, reason, path) of a graded value.
+_Graded = tuple[int | None, str, str]
+
+
+def _grade_numbers(
+    table: _Table, v: float | None, lo: float | None, hi: float | None, base: float | None
+) -> _Graded:
+    """Grade checked numbers in canonical units by the term's table."""
     if hi is not None and hi == 0:
         raise InvalidValueError("ULN must be greater than 0")
-
-    def done(g: int | None, reason: str, path: str) -> CtcaeGrade:
-        return CtcaeGrade(
-            term=term,
-            grade=g,
-            reason=reason,
-            value=v,
-            unit=cunit,
-            lln=lo,
-            uln=hi,
-            baseline=base,
-            path=path,
-            info=RULE,
-            inputs=inputs,
-        )
-
     if v is None:
-        return done(None, "no value: cannot grade", "none")
-    shown = f"{_fmt(v)} {cunit}"
+        return None, "no value: cannot grade", "none"
+    shown = f"{_fmt(v)} {table.unit}"
+    spec = table.spec
     if spec.uln_multiples is not None:
-        return _grade_by_uln(spec, v, hi, base, cunit, shown, done)
+        return _grade_by_uln(table, v, hi, base, shown)
     if spec.direction is Direction.DECREASED:
-        return _grade_decreased(spec, v, lo, cunit, shown, done)
-    return _grade_absolute_increased(spec, v, hi, cunit, shown, done)
+        return _grade_decreased(table, v, lo, shown)
+    return _grade_absolute_increased(table, v, hi, shown)
 
 
 def _grade_by_uln(
-    spec: TermSpec,
-    v: float,
-    hi: float | None,
-    base: float | None,
-    cunit: str,
-    shown: str,
-    done: _Done,
-) -> CtcaeGrade:
-    if spec.uln_multiples is None:  # pragma: no cover - dispatch guarantees it
-        raise RuleError(f"{spec.term} is not graded by ULN")
+    table: _Table, v: float, hi: float | None, base: float | None, shown: str
+) -> _Graded:
+    cunit = table.unit
     if hi is None:
-        return done(None, f"{shown}: no ULN, which this term needs: cannot grade", "none")
-    if spec.baseline_multiples is not None and base is not None and base > hi:
+        return None, f"{shown}: no ULN, which this term needs: cannot grade", "none"
+    if table.baseline_steps and base is not None and base > hi:
         # CTCAE's second criterion: with an abnormal baseline the multiples apply to the baseline.
-        m = spec.baseline_multiples
-        rungs = [
-            _Rung(4, m[3] * base, False, f"> {m[3]:g} × baseline"),
-            _Rung(3, m[2] * base, False, f"> {m[2]:g} × baseline"),
-            _Rung(2, m[1] * base, False, f"> {m[1]:g} × baseline"),
-            _Rung(
-                1,
-                m[0] * base,
-                spec.baseline_grade1_inclusive,
-                f"{'≥' if spec.baseline_grade1_inclusive else '>'} {m[0]:g} × baseline",
-            ),
-        ]
-        hit = _climb(v, rungs, Direction.INCREASED)
+        hit = _climb_steps(v, base, table.baseline_steps)
         ratio = f"{v / base:.3g} × baseline ({_fmt(base)} {cunit}, above ULN {_fmt(hi)})"
         if hit is None:
-            g1 = rungs[-1].text
-            return done(0, f"{shown} is {ratio}: below grade 1 ({g1}): grade 0", "baseline")
-        return done(hit.grade, f"{shown} is {ratio}: {hit.text}: grade {hit.grade}", "baseline")
-    m = spec.uln_multiples
-    rungs = [
-        _Rung(4, m[3] * hi, False, f"> {m[3]:g} × ULN"),
-        _Rung(3, m[2] * hi, False, f"> {m[2]:g} × ULN"),
-        _Rung(2, m[1] * hi, False, f"> {m[1]:g} × ULN"),
-        _Rung(1, m[0] * hi, False, "> ULN"),
-    ]
-    hit = _climb(v, rungs, Direction.INCREASED)
+            g1 = table.baseline_steps[-1].text
+            return 0, f"{shown} is {ratio}: below grade 1 ({g1}): grade 0", "baseline"
+        return hit.grade, f"{shown} is {ratio}: {hit.text}: grade {hit.grade}", "baseline"
+    hit = _climb_steps(v, hi, table.uln_steps)
     g = 0 if hit is None else hit.grade
     why = "not above ULN" if hit is None else hit.text
     reason = f"{shown} is {v / hi:.3g} × ULN ({_fmt(hi)} {cunit}): {why}: grade {g}"
-    if spec.any_baseline_multiples is not None and base is not None and base > 0:
-        b2, b3 = spec.any_baseline_multiples
-        brungs = [
-            _Rung(3, b3 * base, False, f"> {b3:g} × baseline"),
-            _Rung(2, b2 * base, False, f"> {b2:g} × baseline"),
-        ]
-        bhit = _climb(v, brungs, Direction.INCREASED)
+    if table.any_baseline_steps and base is not None and base > 0:
+        bhit = _climb_steps(v, base, table.any_baseline_steps)
         if bhit is not None and bhit.grade > g:
             # CTCAE creatinine: grades 2 and 3 are also given by multiples of any baseline.
             reason = (
                 f"{shown} is {v / base:.3g} × baseline ({_fmt(base)} {cunit}): {bhit.text}: "
                 f"grade {bhit.grade} (by ULN alone: grade {g})"
             )
-            return done(bhit.grade, reason, "baseline")
-    return done(g, reason, "ULN")
+            return bhit.grade, reason, "baseline"
+    return g, reason, "ULN"
 
 
-def _grade_decreased(
-    spec: TermSpec, v: float, lo: float | None, cunit: str, shown: str, done: _Done
-) -> CtcaeGrade:
+def _grade_decreased(table: _Table, v: float, lo: float | None, shown: str) -> _Graded:
+    spec, cunit = table.spec, table.unit
     if spec.absolute is None:  # pragma: no cover - dispatch guarantees it
         raise RuleError(f"{spec.term} has no absolute cut points")
-    c2, c3, c4 = spec.absolute
-    rungs = [
-        _Rung(g, c, False, f"< {c:g} {cunit}")
-        for g, c in ((4, c4), (3, c3), (2, c2))
-        if c is not None
-    ]
-    hit = _climb(v, rungs, Direction.DECREASED)
+    hit = _climb(v, table.absolute_rungs, Direction.DECREASED)
     if hit is not None:
-        return done(hit.grade, f"{shown}: {hit.text}: grade {hit.grade}", "absolute")
+        return hit.grade, f"{shown}: {hit.text}: grade {hit.grade}", "absolute"
     if lo is None:
-        return done(
+        c2 = spec.absolute[0]
+        return (
             None,
             f"{shown}: not below {c2:g} {cunit} and no LLN to decide between grade 0 and 1: "
             "cannot grade",
             "none",
         )
     if v < lo:
-        return done(1, f"{shown}: below LLN ({_fmt(lo)} {cunit}): grade 1", "LLN")
-    return done(0, f"{shown}: not below LLN ({_fmt(lo)} {cunit}): grade 0", "LLN")
+        return 1, f"{shown}: below LLN ({_fmt(lo)} {cunit}): grade 1", "LLN"
+    return 0, f"{shown}: not below LLN ({_fmt(lo)} {cunit}): grade 0", "LLN"
 
 
-def _grade_absolute_increased(
-    spec: TermSpec, v: float, hi: float | None, cunit: str, shown: str, done: _Done
-) -> CtcaeGrade:
+def _grade_absolute_increased(table: _Table, v: float, hi: float | None, shown: str) -> _Graded:
+    spec, cunit = table.spec, table.unit
     if spec.absolute is None:  # pragma: no cover - dispatch guarantees it
         raise RuleError(f"{spec.term} has no absolute cut points")
-    c2, c3, c4 = spec.absolute
-    rungs = [
-        _Rung(g, c, False, f"> {c:g} {cunit}")
-        for g, c in ((4, c4), (3, c3), (2, c2))
-        if c is not None
-    ]
-    if spec.absolute_grade1 is not None:
-        sign = "≥" if spec.absolute_grade1_inclusive else ">"
-        rungs.append(
-            _Rung(
-                1,
-                spec.absolute_grade1,
-                spec.absolute_grade1_inclusive,
-                f"{sign} {spec.absolute_grade1:g} {cunit}",
-            )
-        )
-    hit = _climb(v, rungs, Direction.INCREASED)
+    hit = _climb(v, table.absolute_rungs, Direction.INCREASED)
     if hit is not None:
-        return done(hit.grade, f"{shown}: {hit.text}: grade {hit.grade}", "absolute")
+        return hit.grade, f"{shown}: {hit.text}: grade {hit.grade}", "absolute"
     if spec.absolute_grade1 is not None:
-        g1 = rungs[-1].text
-        return done(0, f"{shown}: below grade 1 ({g1}): grade 0", "absolute")
+        g1 = table.absolute_rungs[-1].text
+        return 0, f"{shown}: below grade 1 ({g1}): grade 0", "absolute"
     if hi is None:
-        return done(
+        c2 = spec.absolute[0]
+        return (
             None,
             f"{shown}: not above {c2:g} {cunit} and no ULN to decide between grade 0 and 1: "
             "cannot grade",
             "none",
         )
     if v > hi:
-        return done(1, f"{shown}: above ULN ({_fmt(hi)} {cunit}): grade 1", "ULN")
-    return done(0, f"{shown}: not above ULN ({_fmt(hi)} {cunit}): grade 0", "ULN")
+        return 1, f"{shown}: above ULN ({_fmt(hi)} {cunit}): grade 1", "ULN"
+    return 0, f"{shown}: not above ULN ({_fmt(hi)} {cunit}): grade 0", "ULN"
 
 
 __all__ = [
@@ -461,6 +545,7 @@ __all__ = [
     "TermSpec",
     "UnknownTermError",
     "grade",
+    "grade_canonical",
     "term_spec",
     "terms_for_analyte",
     "with_override",

@@ -114,12 +114,23 @@ def _analyte(code: str) -> Analyte:
         raise UnknownAnalyteError(f"unknown analyte {code!r}; use one of: {known}") from None
 
 
-def convert(analyte: str, value: float, unit: str) -> Converted:
-    """Convert a value to the analyte's canonical unit; raise UnknownUnitError for a unit not known."""
+@cache
+def conversion(analyte: str, unit: str) -> tuple[float, str]:
+    """The factor that multiplies a value in `unit` into the analyte's canonical unit, and that unit.
+
+    Raises UnknownAnalyteError / UnknownUnitError as `convert` does. Cached: bulk derivation looks
+    the same few (analyte, unit) pairs up once per row.
+    """
     a = _analyte(analyte)
     factor = a.factor(unit)
     if factor is None:
         raise UnknownUnitError(
             f"unit {unit!r} is not known for {analyte}; use one of: {', '.join(accepted_units(analyte))}"
         )
-    return Converted(analyte=a.code, value=value * factor, unit=a.canonical_unit)
+    return factor, a.canonical_unit
+
+
+def convert(analyte: str, value: float, unit: str) -> Converted:
+    """Convert a value to the analyte's canonical unit; raise UnknownUnitError for a unit not known."""
+    factor, canonical_unit = conversion(analyte, unit)
+    return Converted(analyte=analyte, value=value * factor, unit=canonical_unit)
