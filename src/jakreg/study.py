@@ -44,6 +44,20 @@ def example_path() -> Path:
     return Path(str(resources.files("jakreg.examples") / EXAMPLE))
 
 
+# A streamed input larger than this (about 7,000 patients of CSV) looks HPO ids up in a helper process:
+# its second or two of start-up buy 200 MB less memory for the rest of the import.
+HPO_HELPER_ABOVE_BYTES = 64 * 1024 * 1024
+
+
+def _input_bytes(path: Path) -> int:
+    try:
+        if path.is_dir():
+            return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def fingerprint(path: Path) -> str:
     """SHA-256 of a file, or of a folder's CSV and JSON files (names and bytes, in name order)."""
     h = hashlib.sha256()
@@ -117,6 +131,7 @@ def _check(
         progress=progress,
         sink=sink,
         keep_rows=keep_rows,
+        isolate_hpo=not keep_rows and _input_bytes(path) > HPO_HELPER_ABOVE_BYTES,
     )
     if converted is not None:
         log.kept = [converted.relabel(p) for p in log.kept]

@@ -184,3 +184,44 @@ def test_references_to_a_sheet_left_to_the_database(
         ("assessment_items", 8, "refers to assessments BCN-01 / 2021-08-10 / IDDA"),
     ]
     assert _counts(db_url) == (0, 0, 0, 0)
+
+
+def test_hpo_lookup_in_a_helper_process_answers_as_in_process() -> None:
+    from jakreg.ingest.vocabularies import HpoLookup, hpo_terms
+
+    ids = {"HP:0002728", "HP:0000001", "HP:9999999"}
+    lookup = HpoLookup(isolated=True)
+    lookup.isolated = True  # even where this process has loaded the ontology already
+    try:
+        assert lookup.terms(ids) == hpo_terms(ids)
+        assert lookup.terms({"HP:9999999"}) == {"HP:9999999": None}
+        helper = lookup._helper
+        assert helper is not None
+    finally:
+        lookup.close()
+    assert helper.poll() == 0  # ended with the sheet
+
+
+def test_a_large_input_checks_hpo_in_a_helper_process(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jakreg.study
+    from jakreg.ingest import vocabularies
+
+    monkeypatch.setattr(jakreg.study, "HPO_HELPER_ABOVE_BYTES", 0)
+    started: list[bool] = []
+    close = vocabularies.HpoLookup.close
+
+    def noted_close(self: vocabularies.HpoLookup) -> None:
+        started.append(self._helper is not None)
+        close(self)
+
+    monkeypatch.setattr(vocabularies.HpoLookup, "close", noted_close)
+    study = _study([])
+    study["manifestations"] = [{**study["manifestations"][0], "hpo_label": "Not the label"}]
+    with pytest.raises(ValidationFailed) as exc:
+        import_path(write_study(tmp_path / "s", study), db_url, actor="t", today=TODAY)
+    assert [(s, r, m.split(",")[0]) for s, r, m in _errors(exc)] == [
+        ("manifestations", 2, "the label does not match HP:0002728")
+    ]
+    assert any(started) == (vocabularies._ontology.cache_info().currsize == 0)

@@ -50,8 +50,12 @@ def run(
     sink: Sink | None = None,
     keep_rows: bool = True,
     slice_rows: int | None = None,
+    isolate_hpo: bool = False,
 ) -> StudyRows:
-    """Validate and check every sheet; returns the counts (and, with ``keep_rows``, the valid rows)."""
+    """Validate and check every sheet; returns the counts (and, with ``keep_rows``, the valid rows).
+
+    ``isolate_hpo`` looks HPO ids up in a helper process (jakreg.ingest.vocabularies.HpoLookup): worth
+    its start-up for a large input, whose import then never holds the ontology's 200 MB."""
     study = StudyRows(file=workbook.path.name)
     prepared = prepare_sheets(workbook, log)
     for sheet in prepared:
@@ -63,7 +67,7 @@ def run(
         failed_keys=study.failed_keys,
         files=study.files,
         default_file=study.file,
-        hpo=HpoLookup(isolated=not keep_rows),  # a streamed run keeps the ontology out of memory
+        hpo=HpoLookup(isolated=isolate_hpo),
     )
     size = slice_rows or SLICE_ROWS
     try:
