@@ -535,7 +535,13 @@ def serve(
         bool,
         typer.Option("--dev", help="Development mode: default secret allowed, cookies not Secure."),
     ] = False,
-    workers: Annotated[int, typer.Option("--workers", help="uvicorn worker processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="uvicorn worker processes (default: one per CPU core, at most 8; 1 with --dev).",
+        ),
+    ] = None,
 ) -> None:
     """Run the multicentre web server (needs JAKREG_SECRET_KEY outside --dev; see docs/deploy.md)."""
     from jakreg.web.cli_support import serve as run_server

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import jakreg.store.users  # noqa: F401  (the account tables belong to the metadata)
 from jakreg import __version__
@@ -25,6 +30,9 @@ from jakreg.web.settings import Settings
 SCHEMA_OUTDATED = (
     "the database {url} is at schema {have}, this server needs {need}; run: jakreg init --db {url}"
 )
+
+THREADS_ENV = "JAKREG_THREADS"
+DEFAULT_THREADS = 8
 
 NUL_IN_URL = "the address holds a NUL character"
 CONFLICT = "the change conflicts with a record saved at the same moment; reload and try again"
@@ -41,7 +49,10 @@ SECURITY_HEADERS = {
 
 
 def create_app(settings: Settings) -> FastAPI:
-    engine = db.make_engine(settings.db_url)
+    threads = worker_threads()
+    # A request holds a connection only while it runs in a thread (deps.api_scope, routing.ApiRoute);
+    # the overflow covers sessions being closed and the pages' own hops.
+    engine = db.make_server_engine(settings.db_url, pool_size=threads + 2, max_overflow=threads)
     have = db.current_revision(engine)
     if have != db.head_revision():
         engine.dispose()
@@ -55,8 +66,10 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # Swagger UI loads its scripts from a CDN; the schema is enough
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.state.threads = threads
     app.state.engine = engine
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
     app.mount(
@@ -67,20 +80,60 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (auth, patients, records, transfer, audit, api):
         app.include_router(module.router)
     _install_error_handlers(app)
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if "\x00" in request.url.path or b"%00" in request.scope.get("query_string", b""):
-            return _error(request, 400, NUL_IN_URL)
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+class SecurityHeaders:
+    """Refuses NUL in the address; adds the security headers to every response.
+
+    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` (``@app.middleware``) runs each request
+    through an extra task and memory stream, which costs more than some of the requests themselves.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            response = _error(Request(scope), 400, NUL_IN_URL)
+            await response(scope, receive, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
+
+
+def worker_threads() -> int:
+    """Threads per worker process that run requests ($JAKREG_THREADS, default 8).
+
+    The endpoints are plain functions doing database work, run in the worker's thread pool. A few
+    threads keep the CPU and the database busy; more only take turns at the GIL, and under load every
+    request then takes longer (FastAPI's default is 40)."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    try:
+        threads = int(value) if value else DEFAULT_THREADS
+    except ValueError:
+        raise ConfigurationError(f"{THREADS_ENV} must be a whole number, not {value!r}") from None
+    if not 1 <= threads <= 256:
+        raise ConfigurationError(f"{THREADS_ENV} must be between 1 and 256")
+    return threads
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.threads
+    yield
 
 
 def _is_api(request: Request) -> bool:

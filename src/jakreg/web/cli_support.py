@@ -12,6 +12,7 @@ from jakreg.store import db
 from jakreg.store.audit import as_utc
 from jakreg.store.users import User
 from jakreg.web import accounts
+from jakreg.web.errors import ConfigurationError
 from jakreg.web.settings import load_settings
 
 CLI_ACTOR = "jakreg user (command line)"
@@ -36,13 +37,22 @@ def _info(user: User) -> UserInfo:
     )
 
 
-def serve(host: str, port: int, db_url: str | None, dev: bool, workers: int = 1) -> None:
-    """Run the server until interrupted. Raises ConfigurationError (no secret, old schema) first."""
+def serve(host: str, port: int, db_url: str | None, dev: bool, workers: int | None = None) -> None:
+    """Run the server until interrupted. Raises ConfigurationError (no secret, old schema) first.
+
+    ``workers``: uvicorn worker processes; default one per core (``serving.default_workers``), one
+    with ``dev``."""
     import os
 
     import uvicorn
 
     from jakreg.web.app import create_app
+    from jakreg.web.serving import HttpProtocol, default_workers
+
+    if workers is None:
+        workers = 1 if dev else default_workers()
+    if workers < 1:
+        raise ConfigurationError("--workers must be 1 or more")
 
     url = db.database_url(db_url)
     settings = load_settings(url, dev=dev)
@@ -54,10 +64,15 @@ def serve(host: str, port: int, db_url: str | None, dev: bool, workers: int = 1)
             os.environ["JAKREG_DEV"] = "1"
         app.state.engine.dispose()
         uvicorn.run(
-            "jakreg.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=True
+            "jakreg.web.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            http=HttpProtocol,
         )
     else:
-        uvicorn.run(app, host=host, port=port, proxy_headers=True)
+        uvicorn.run(app, host=host, port=port, proxy_headers=True, http=HttpProtocol)
 
 
 def user_add(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from jakreg.store.users import User
+from jakreg.store.users import Role, User
 from jakreg.web import accounts, errors
 from jakreg.web.errors import Forbidden, LoginRequired
 from jakreg.web.scope import Principal, Scope
@@ -20,7 +21,8 @@ SESSION_COOKIE = "jakreg_session"
 LOGIN_CSRF_COOKIE = "jakreg_login_csrf"
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # async: FastAPI runs a plain ``def`` dependency in the thread pool, a hop that costs more than this
     settings: Settings = request.app.state.settings
     return settings
 
@@ -52,19 +54,47 @@ def web_user(request: Request, db: Db, settings: Config) -> WebUser:
     if found is None:
         raise LoginRequired(errors.LOGIN_REQUIRED)
     user, web_session = found
+    db.commit()  # gives the connection back to the pool until the page needs one (see api_scope)
     return WebUser(Scope(db, Principal.of(user)), user, web_session.csrf_token)
 
 
-def api_scope(request: Request, db: Db, settings: Config) -> Scope:
+async def api_scope(request: Request) -> AsyncIterator[Scope]:
+    """The API caller's scope, on a database session for this request.
+
+    One dependency opens the session and checks the token (rather than ``Db`` + ``Config`` + this). It
+    is async so that only the check itself runs in the thread pool: the API's endpoints
+    (``routing.ApiRoute``) close the session in their own thread, and nothing is left to do at the end.
+
+    The check ends with a commit, which gives the session's connection back to the pool while the
+    request waits for a thread to run its endpoint: a request holds a connection only while it runs in a
+    thread, so a pool at least as large as the thread pool never runs dry, and requests waiting for a
+    thread cannot hold every connection that the running ones need (a deadlock until the pool timeout).
+    """
+    settings: Settings = request.app.state.settings
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise LoginRequired(errors.API_TOKEN_REQUIRED)
-    user = accounts.find_api_token(db, settings, token.strip())
-    if user is None:
+    db: Session = request.app.state.sessions()
+    try:
+        principal = await run_in_threadpool(_api_principal, db, settings, token.strip())
+        yield Scope(db, principal)
+    finally:
+        if db.in_transaction():  # an endpoint that is not an ApiRoute: do the I/O in a thread
+            await run_in_threadpool(db.close)
+        else:
+            db.close()
+
+
+def _api_principal(db: Session, settings: Settings, token: str) -> Principal:
+    # The check reads in autocommit: no BEGIN and COMMIT round trips around its one query on
+    # PostgreSQL. The commit gives the connection back (and its isolation level is reset).
+    db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    caller = accounts.find_api_caller(db, settings, token)
+    db.commit()
+    if caller is None:
         raise LoginRequired(errors.API_TOKEN_INVALID)
-    db.commit()  # keeps last_used_at
-    return Scope(db, Principal.of(user))
+    return Principal(caller.user_pk, caller.username, Role(caller.role), frozenset(caller.centres))
 
 
 Web = Annotated[WebUser, Depends(web_user)]

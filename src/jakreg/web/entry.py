@@ -24,7 +24,7 @@ from jakreg.model.rows import Row
 from jakreg.model.sheets import SheetSpec
 from jakreg.store.audit import AuditWriter, Change
 from jakreg.store.derive import DERIVATION_INPUTS, derive_patients
-from jakreg.store.repository import DatabaseState, from_record, to_record
+from jakreg.store.repository import from_record, to_record
 from jakreg.store.tables import (
     TABLE_FOR_SHEET,
     AssessmentItem,
@@ -36,6 +36,7 @@ from jakreg.store.tables import (
 from jakreg.web import errors
 from jakreg.web.errors import BadInput, StaleWrite
 from jakreg.web.scope import Scope, shown_time
+from jakreg.web.state import PointState
 
 FORM_FILE = "form"
 CONTROL_CHARACTER = "the text holds a NUL character"
@@ -128,8 +129,12 @@ def check_record(
     centre: str | None,
     today: dt.date | None = None,
     editing: Base | None = None,
+    existing: PointState | None = None,
 ) -> Checked:
-    """Validate one record as the importer would, plus: its key is not taken by another record."""
+    """Validate one record as the importer would, plus: its key is not taken by another record.
+
+    ``existing``: the database as the checks see it (``Scope.existing()``: shares what the request
+    has read already); default, point queries on ``session``."""
     log = ProblemLog()
     unknown = sorted(set(values) - set(spec.columns) - {"version", "csrf_token"})
     columns = list(spec.columns)
@@ -150,8 +155,9 @@ def check_record(
     row = valid[0].row if valid else None
     if row is not None:
         _fits_columns(spec, row, log)
-        check_study(rows, log, DatabaseState(session), centre=centre)
-        _key_free(session, spec, row, editing, log)
+        state = existing or PointState(session)  # the keys this record touches, not whole tables
+        check_study(rows, log, state, centre=centre)
+        _key_free(state, spec, row, editing, log)
     return Checked(row, list(log.kept))
 
 
@@ -170,12 +176,12 @@ def _fits_columns(spec: SheetSpec, row: Row, log: ProblemLog) -> None:
 
 
 def _key_free(
-    session: Session, spec: SheetSpec, row: Row, editing: Base | None, log: ProblemLog
+    state: PointState, spec: SheetSpec, row: Row, editing: Base | None, log: ProblemLog
 ) -> None:
     if spec.name == "centres":
         return  # the centre code is fixed on edit and checked by the reference rules on create
+    session = state.session
     table = TABLE_FOR_SHEET[spec.name]
-    state = DatabaseState(session)
     record = to_record(spec, row_values(row), state.d) if _resolvable(spec, row, state) else None
     if record is None:
         return
@@ -204,7 +210,7 @@ def _key_free(
         )
 
 
-def _resolvable(spec: SheetSpec, row: Row, state: DatabaseState) -> bool:
+def _resolvable(spec: SheetSpec, row: Row, state: PointState) -> bool:
     if spec.name == "patients":
         return str(row_values(row)["centre"]) in state.d.centre_pk
     return str(row_values(row)["patient_id"]) in state.d.patient_pk

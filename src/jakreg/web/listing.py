@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 
-from jakreg.store.tables import Base, Centre, Patient, TreatmentCourse
+from jakreg.store.tables import Centre, Patient, TreatmentCourse
 from jakreg.store.users import Role
 from jakreg.web.scope import CHILD_SHEETS, Scope
 
@@ -26,9 +26,12 @@ class PatientFilter:
 
 @dataclass
 class PatientRecord:
+    """A patient and every record, read-only: the records are rows (``Scope.record_rows``), not ORM
+    objects; each has the table's columns as attributes."""
+
     patient: Patient
     values: dict[str, Any]
-    records: dict[str, list[tuple[Base, dict[str, Any]]]] = field(default_factory=dict)
+    records: dict[str, list[tuple[Any, dict[str, Any]]]] = field(default_factory=dict)
 
     @property
     def centre(self) -> str:
@@ -94,9 +97,9 @@ def patient_record(scope: Scope, patient_id: str) -> PatientRecord:
     patient = scope.patient(patient_id)
     record = PatientRecord(patient, scope.values("patients", patient))
     for sheet in CHILD_SHEETS:
-        record.records[sheet] = [(o, scope.values(sheet, o)) for o in scope.records(sheet, patient)]
+        record.records[sheet] = list(scope.record_rows(sheet, patient))
     return record
 
 
-def record_objects(record: PatientRecord) -> dict[str, list[Base]]:
+def record_objects(record: PatientRecord) -> dict[str, list[Any]]:
     return {sheet: [o for o, _ in rows] for sheet, rows in record.records.items()}

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from jakreg.model.sheets import SHEETS_BY_NAME, SheetSpec
 from jakreg.store.audit import as_utc
-from jakreg.store.repository import Directory, from_record
+from jakreg.store.repository import from_record
 from jakreg.store.tables import TABLE_FOR_SHEET, AuditEvent, Base, Centre, Patient
 from jakreg.store.users import Role, User
 from jakreg.web import errors
 from jakreg.web.errors import Forbidden, NotFound, RecordLocked
+from jakreg.web.state import LazyDirectory, PointState
 
 PATIENT_SHEETS: tuple[str, ...] = tuple(s for s in SHEETS_BY_NAME if s not in ("centres",))
 CHILD_SHEETS: tuple[str, ...] = tuple(s for s in PATIENT_SHEETS if s != "patients")
@@ -83,30 +85,25 @@ class Scope:
     def __init__(self, session: Session, principal: Principal) -> None:
         self.session = session
         self.principal = principal
-        self._directory: Directory | None = None
+        self._directory: LazyDirectory | None = None
+        self._read: list[Patient] = []
 
     @property
-    def directory(self) -> Directory:
+    def directory(self) -> LazyDirectory:
         if self._directory is None:
-            self._directory = Directory(self.session)
+            self._directory = LazyDirectory(self.session)
         return self._directory
 
     # --- the one scoping function ---------------------------------------------------------------
 
     def select(self, table: type[Base]) -> Select[Any]:
         """``select(table)`` limited to the caller's centres; every patient-data read starts here."""
-        stmt: Select[Any] = select(table)
-        if table is Patient:
-            stmt = stmt.join(Centre, Centre.id == Patient.centre_pk)
-        elif table is Centre:
-            pass
-        else:
-            stmt = stmt.join(Patient, Patient.id == table.patient_pk).join(  # type: ignore[attr-defined]
-                Centre, Centre.id == Patient.centre_pk
-            )
-        if not self.principal.all_centres:
-            stmt = stmt.where(Centre.centre.in_(sorted(self.principal.centres)))
-        return stmt
+        return _scoped_select(table, self._centres_key)
+
+    @property
+    def _centres_key(self) -> frozenset[str] | None:
+        """What the scoping depends on: None for every centre, else the caller's centres."""
+        return None if self.principal.all_centres else self.principal.centres
 
     def audit_select(self) -> Select[Any]:
         """Audit events the caller may read: admins all, centre users their centres', analysts none."""
@@ -128,12 +125,21 @@ class Scope:
         return sorted(self.principal.centres)
 
     def patient(self, patient_id: str) -> Patient:
-        found: Patient | None = self.session.scalar(
-            self.select(Patient).where(Patient.patient_id == patient_id)
-        )
+        found = self.session.execute(
+            _patient_by_id(self._centres_key), {"patient_id": patient_id}
+        ).first()
         if found is None:
             raise NotFound(errors.NO_PATIENT.format(patient_id=patient_id))
-        return found
+        patient, centre = found
+        self.directory.remember_centre(patient.centre_pk, centre)  # no second query for its code
+        self.directory.remember_patient(patient.id, patient.patient_id, patient.centre_pk)
+        self._read.append(patient)
+        return patient  # type: ignore[no-any-return]
+
+    def existing(self) -> PointState:
+        """What the database holds, for the importer's checks (``entry.check_record``): by point
+        queries, sharing this scope's directory and the patients it has read."""
+        return PointState(self.session, self.directory, known=self._read)
 
     def record(self, sheet: str, pk: int, patient: Patient) -> Base:
         spec = sheet_spec(sheet)
@@ -152,9 +158,22 @@ class Scope:
 
     def records(self, sheet: str, patient: Patient) -> list[Base]:
         table = TABLE_FOR_SHEET[sheet_spec(sheet).name]
-        order = [getattr(table, c) for c in SHEETS_BY_NAME[sheet].key if hasattr(table, c)]
-        stmt = self.select(table).where(table.patient_pk == patient.id)  # type: ignore[attr-defined]
-        return list(self.session.scalars(stmt.order_by(*order, table.id)))  # type: ignore[attr-defined]
+        stmt = _records_of_patient(table, self._centres_key)
+        return list(self.session.scalars(stmt, {"patient_pk": patient.id}))
+
+    def record_rows(self, sheet: str, patient: Patient) -> list[tuple[Row[Any], dict[str, Any]]]:
+        """A patient's records of one sheet, read-only: (row, workbook values) per record.
+
+        For pages and API answers that only show records: plain rows (attributes as on the ORM object,
+        ``row.id``, ``row.version``, ...) cost a third of ORM objects, and the values are taken by
+        position. They equal ``values(sheet, obj)`` (tests/web/test_pure.py checks it)."""
+        table = TABLE_FOR_SHEET[sheet_spec(sheet).name]
+        rows = self.session.execute(
+            _record_rows_of_patient(table, self._centres_key), {"patient_pk": patient.id}
+        ).all()
+        layout = _row_layout(sheet)
+        pid = patient.patient_id
+        return [(row, {c: pid if i is None else row[i] for c, i in layout}) for row in rows]
 
     def centre_of(self, patient: Patient) -> str:
         return self.directory.centre_code[patient.centre_pk]
@@ -196,6 +215,73 @@ class Scope:
     def require_admin(self) -> None:
         if not self.principal.is_admin:
             raise Forbidden(errors.ADMIN_ONLY)
+
+
+# Built statements, by table and scope: building a SELECT with its joins costs more than running it on
+# SQLite, and a request runs a dozen. Statements are immutable; the values are bound parameters.
+
+
+@lru_cache(maxsize=1024)
+def _scoped_select(table: type[Base], centres: frozenset[str] | None) -> Select[Any]:
+    return _scoped(select(table), table, centres)
+
+
+def _scoped(stmt: Select[Any], table: type[Base], centres: frozenset[str] | None) -> Select[Any]:
+    if table is Patient:
+        stmt = stmt.join(Centre, Centre.id == Patient.centre_pk)
+    elif table is Centre:
+        pass
+    else:
+        stmt = stmt.join(Patient, Patient.id == table.patient_pk).join(  # type: ignore[attr-defined]
+            Centre, Centre.id == Patient.centre_pk
+        )
+    if centres is not None:
+        stmt = stmt.where(Centre.centre.in_(sorted(centres)))
+    return stmt
+
+
+@lru_cache(maxsize=1024)
+def _patient_by_id(centres: frozenset[str] | None) -> Select[Any]:
+    both: Any = select(Patient, Centre.centre)
+    stmt = _scoped(both, Patient, centres)
+    return stmt.where(Patient.patient_id == bindparam("patient_id"))
+
+
+def _in_key_order(table: type[Base]) -> list[Any]:
+    sheet = next(s for s, t in TABLE_FOR_SHEET.items() if t is table)
+    order = [getattr(table, c) for c in SHEETS_BY_NAME[sheet].key if hasattr(table, c)]
+    return [*order, table.id]  # type: ignore[attr-defined]
+
+
+# One patient's records. For a caller who sees every centre there is no centre condition, so the joins
+# that carry it are left out (a third of PostgreSQL's planning time per query).
+
+
+@lru_cache(maxsize=1024)
+def _records_of_patient(table: type[Base], centres: frozenset[str] | None) -> Select[Any]:
+    stmt: Select[Any] = select(table)
+    return _of_patient(stmt if centres is None else _scoped(stmt, table, centres), table)
+
+
+@lru_cache(maxsize=1024)
+def _record_rows_of_patient(table: type[Base], centres: frozenset[str] | None) -> Select[Any]:
+    stmt: Select[Any] = select(*table.__table__.columns)
+    return _of_patient(stmt if centres is None else _scoped(stmt, table, centres), table)
+
+
+def _of_patient(stmt: Select[Any], table: type[Base]) -> Select[Any]:
+    return stmt.where(
+        table.patient_pk == bindparam("patient_pk")  # type: ignore[attr-defined]
+    ).order_by(*_in_key_order(table))
+
+
+@lru_cache(maxsize=64)
+def _row_layout(sheet: str) -> tuple[tuple[str, int | None], ...]:
+    """(column, its position in the table's row) per workbook column; None: the patient's pseudonym."""
+    names = [c.name for c in TABLE_FOR_SHEET[sheet].__table__.columns]
+    return tuple(
+        (c, None if c == "patient_id" else names.index(c)) for c in SHEETS_BY_NAME[sheet].columns
+    )
 
 
 def shown_time(at: dt.datetime | None) -> str:

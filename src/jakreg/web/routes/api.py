@@ -25,10 +25,11 @@ from jakreg.web.entry import (
     update_record,
 )
 from jakreg.web.listing import PatientFilter, list_patients, patient_record, record_objects
+from jakreg.web.routing import ApiRoute
 from jakreg.web.scope import Scope
 from jakreg.web.timeline import build_timeline
 
-router = APIRouter(prefix="/api/v1", tags=["registry"])
+router = APIRouter(prefix="/api/v1", tags=["registry"], route_class=ApiRoute)
 
 MAX_INT = 2**31 - 1
 PatientId = Annotated[
@@ -223,7 +224,9 @@ def create_patient(scope: Api, body: RecordIn) -> RecordOut:
     spec = SHEETS_BY_NAME["patients"]
     centre = str(body.values.get("centre", ""))
     scope.require_edit_centre(centre)
-    checked = check_record(scope.session, spec, body.values, centre=centre)
+    checked = check_record(
+        scope.session, spec, body.values, centre=centre, existing=scope.existing()
+    )
     _checked_or_422(checked)
     obj = create_record(scope, spec, checked)
     scope.session.commit()
@@ -242,8 +245,7 @@ def get_patient(scope: Api, patient_id: PatientId) -> PatientOut:
         locked_at=p.locked_at,
         values=record.values,
         records={
-            sheet: [RecordOut(sheet=sheet, id=o.id, version=o.version, values=v)  # type: ignore[attr-defined]
-                    for o, v in rows]
+            sheet: [RecordOut(sheet=sheet, id=o.id, version=o.version, values=v) for o, v in rows]
             for sheet, rows in record.records.items()
         },
     )  # fmt: skip
@@ -262,8 +264,9 @@ def _update(scope: Scope, sheet: str, patient: Patient, obj: Base, body: RecordI
     version = _require_version(body)
     values = _with_fixed(scope, spec, obj, body.values)
     checked = check_record(
-        scope.session, spec, values, centre=scope.centre_of(patient), editing=obj
-    )
+        scope.session, spec, values, centre=scope.centre_of(patient), editing=obj,
+        existing=scope.existing(),
+    )  # fmt: skip
     _checked_or_422(checked)
     update_record(scope, spec, obj, checked, version)
     scope.session.commit()
@@ -329,7 +332,9 @@ def create_child(scope: Api, patient_id: PatientId, sheet: SheetName, body: Reco
     scope.require_edit(patient)
     values = dict(body.values)
     values["patient_id"] = patient.patient_id
-    checked = check_record(scope.session, spec, values, centre=scope.centre_of(patient))
+    checked = check_record(
+        scope.session, spec, values, centre=scope.centre_of(patient), existing=scope.existing()
+    )
     _checked_or_422(checked)
     obj = create_record(scope, spec, checked)
     scope.session.commit()

@@ -114,7 +114,9 @@ async def new_patient(request: Request, who: Web) -> Response:
         values = form_values(form, PATIENTS)
         centre = str(values.get("centre", ""))
         who.scope.require_edit_centre(centre)
-        checked = check_record(who.scope.session, PATIENTS, values, centre=centre)
+        checked = check_record(
+            who.scope.session, PATIENTS, values, centre=centre, existing=who.scope.existing()
+        )
         if not checked.ok:
             return _form(
                 request, who, PATIENTS, values, action="/new-patient", title="New patient",
@@ -152,8 +154,9 @@ async def edit_patient(request: Request, patient_id: str, who: Web) -> Response:
         for column in fixed_columns("patients"):
             values[column] = current[column]
         checked = check_record(
-            scope.session, PATIENTS, values, centre=scope.centre_of(patient), editing=patient
-        )
+            scope.session, PATIENTS, values, centre=scope.centre_of(patient), editing=patient,
+            existing=scope.existing(),
+        )  # fmt: skip
         if not checked.ok:
             return _form(
                 request, who, PATIENTS, values, action=f"/patients/{patient_id}/edit",
@@ -193,7 +196,9 @@ async def new_record(request: Request, patient_id: str, sheet: str, who: Web) ->
         scope.require_edit(patient)
         values = form_values(form, spec)
         values["patient_id"] = patient.patient_id
-        checked = check_record(scope.session, spec, values, centre=scope.centre_of(patient))
+        checked = check_record(
+            scope.session, spec, values, centre=scope.centre_of(patient), existing=scope.existing()
+        )
         if not checked.ok:
             return _form(
                 request, who, spec, values, action=f"/patients/{patient_id}/{sheet}/new",
@@ -238,8 +243,9 @@ async def edit_record(request: Request, patient_id: str, sheet: str, pk: int, wh
         for column in fixed_columns(sheet):
             values[column] = current[column]
         checked = check_record(
-            scope.session, spec, values, centre=scope.centre_of(patient), editing=obj
-        )
+            scope.session, spec, values, centre=scope.centre_of(patient), editing=obj,
+            existing=scope.existing(),
+        )  # fmt: skip
         base = f"/patients/{patient_id}/{sheet}/{pk}"
         if not checked.ok:
             return _form(
@@ -292,7 +298,9 @@ async def new_centre(request: Request, who: Web) -> Response:
     def run() -> Response:
         who.scope.require_admin()
         values = form_values(form, CENTRES)
-        checked = check_record(who.scope.session, CENTRES, values, centre=None)
+        checked = check_record(
+            who.scope.session, CENTRES, values, centre=None, existing=who.scope.existing()
+        )
         code = str(values.get("centre", ""))
         if checked.ok and who.scope.session.scalar(
             who.scope.select(Centre).where(Centre.centre == code)
