@@ -3,6 +3,7 @@
 import itertools
 import json
 
+import numpy as np
 import pytest
 import scipy.stats
 
@@ -156,6 +157,27 @@ def test_mann_whitney_large_tied_samples_use_normal_approximation() -> None:
     assert result.method == "asymptotic"
     reference = scipy.stats.mannwhitneyu(a, b, method="asymptotic", use_continuity=True).pvalue
     assert result.p_value == reference
+
+
+def test_mann_whitney_exact_without_ties_below_50_values() -> None:
+    """R's wilcox.test rule: exact while both groups have fewer than 50 values and no ties."""
+    rng = np.random.default_rng(5)
+    a, b = rng.random(49).tolist(), rng.random(12).tolist()
+    result = mann_whitney(a, b)
+    assert result.method == "exact"
+    assert result.p_value == scipy.stats.mannwhitneyu(a, b, method="exact").pvalue
+
+
+def test_mann_whitney_large_untied_samples_use_normal_approximation() -> None:
+    """50 values or more: the normal approximation with continuity correction (R's default
+    wilcox.test(correct = TRUE)); scipy's exact algorithm would take minutes for a registry."""
+    rng = np.random.default_rng(6)
+    a, b = rng.random(20_000).tolist(), rng.random(40).tolist()
+    result = mann_whitney(a, b)
+    assert result.method == "asymptotic"
+    reference = scipy.stats.mannwhitneyu(a, b, method="asymptotic", use_continuity=True)
+    assert result.p_value == reference.pvalue
+    assert result.u_statistic == reference.statistic
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,21 @@
-"""Read the selected patients from the database into a Snapshot, with a SHA-256 of a canonical dump."""
+"""Read the selected patients from the database into a Snapshot, with a SHA-256 of a canonical dump.
+
+The cost grows linearly with the number of rows: each table is read with SQLAlchemy Core (its data
+columns only) in batches of patients, one query per batch, never one per patient; the canonical dump
+is hashed as it is read, a batch at a time, so its text is never held whole.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import groupby
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, Dialect, String, Table, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 
 from jakreg.analysis.data import (
@@ -47,6 +53,7 @@ from jakreg.store.tables import (
 # Surrogate keys, lock state and optimistic-locking counters are not data: a re-import into a fresh
 # database must give the same fingerprint.
 _NOT_DATA = frozenset({"id", "version", "patient_pk", "centre_pk", "locked_by", "locked_at"})
+_KEYS = ("patient_pk", "centre_pk")  # kept, as the pseudonym and the centre code
 _CHILD_TABLES: tuple[type[Base], ...] = (
     Variant,
     Manifestation,
@@ -61,47 +68,119 @@ _CHILD_TABLES: tuple[type[Base], ...] = (
     TreatmentResponse,
     Hsct,
 )
+# Patients per query (an IN list of their keys); below SQLite's old limit of 999 bound parameters.
+BATCH = 900
+
+Row = Sequence[Any]
+Digest = Any  # hashlib's sha256 object
+
+# Dates (and datetimes) as ISO text; any other type the encoder does not know fails loudly.
+_iso = methodcaller("isoformat")
+
+
+def _row_encoder() -> Callable[[Sequence[Any]], str]:
+    """json.dumps(values, ensure_ascii=False, separators=(",", ":")) with dates as ISO text.
+
+    The C encoder is built once (json.dumps would build one per row); same text, byte for byte.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has the C encoder
+        return lambda values: json.dumps(
+            values, ensure_ascii=False, separators=(",", ":"), default=_iso
+        )
+    encode = make(None, _iso, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    return lambda values: "".join(encode(values, 0))
+
+
+_encode_row = _row_encoder()
+
+
+class _Dates:
+    """Date columns read as stored (ISO text in SQLite), turned into dates once per distinct value.
+
+    SQLAlchemy's own conversion for the dialect is used, so a date and its text are what reading
+    the column as a Date would give; a registry has a few thousand distinct dates in millions of rows.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        parse = Date().dialect_impl(dialect).result_processor(dialect, None)
+        self.parse: Callable[[Any], Any] = parse or dt.date.fromisoformat
+        self.day: dict[Any, dt.date | None] = {None: None}
+        self.text: dict[Any, str | None] = {None: None}
+
+    def add(self, raw: Any) -> None:
+        day = self.parse(raw) if isinstance(raw, str) else raw
+        self.day[raw] = day
+        self.text[raw] = day.isoformat() if day is not None else None
+
+    def days(self, raws: Iterable[Any]) -> None:
+        """Make sure every raw value is known."""
+        for raw in raws:
+            if raw not in self.day:
+                self.add(raw)
+
+
+def _data_columns(table: Table) -> list[Any]:
+    return [c for c in table.c if c.name not in _NOT_DATA or c.name in _KEYS]
 
 
 def _row_texts(
-    rows: Sequence[Any], pseudonyms: dict[int, str], centres: dict[int, str]
+    rows: Iterable[Row],
+    swaps: Sequence[tuple[int, dict[Any, Any]]],
 ) -> list[str]:
-    """Each row (ORM object or Core row) as compact JSON of its data columns, sorted.
+    """Each row as compact JSON of its data columns (unsorted), with keys and dates swapped.
 
-    Surrogate keys are replaced by the pseudonym and centre code and the bookkeeping columns left out,
-    so the same data give the same text in any database they were imported into.
+    Surrogate keys are replaced by the pseudonym and centre code (and stored dates by their ISO
+    text), so the same data give the same text in any database they were imported into.
     """
-    if not rows:
-        return []
-    first = rows[0]
-    names = (
-        first._fields if hasattr(first, "_fields") else [c.name for c in first.__table__.columns]
-    )
-    keep = [n for n in names if n not in _NOT_DATA or n in ("patient_pk", "centre_pk")]
-    texts = []
-    for row in rows:
-        values: list[Any] = []
-        for name in keep:
-            value = getattr(row, name)
-            if name == "patient_pk":
-                value = pseudonyms[value]
-            elif name == "centre_pk":
-                value = centres[value]
-            elif isinstance(value, dt.datetime | dt.date):
-                value = value.isoformat()
-            values.append(value)
-        texts.append(json.dumps(values, ensure_ascii=False, separators=(",", ":")))
-    texts.sort()
-    return [json.dumps(keep), *texts]
+    encode = _encode_row
+    texts: list[str] = []
+    append = texts.append
+    if len(swaps) == 1:
+        ((at, lookup),) = swaps
+        for row in rows:
+            values = list(row)
+            values[at] = lookup[values[at]]
+            append(encode(values))
+    else:
+        for row in rows:
+            values = list(row)
+            for at, lookup in swaps:
+                values[at] = lookup[values[at]]
+            append(encode(values))
+    return texts
+
+
+class _TableDigest:
+    """Feeds one table's part of the canonical dump: its name, then (if it has rows) the column
+    names and the sorted row texts, each line ending in a newline."""
+
+    def __init__(self, digest: Digest, name: str, columns: Sequence[str]) -> None:
+        self.digest = digest
+        self.header = json.dumps(list(columns))
+        self.started = False
+        digest.update(name.encode() + b"\n")
+
+    def add_sorted(self, texts: list[str]) -> None:
+        if not texts:
+            return
+        if not self.started:
+            self.digest.update(self.header.encode() + b"\n")
+            self.started = True
+        self.digest.update(("\n".join(texts) + "\n").encode("utf-8"))
 
 
 def canonical_sha256(tables: dict[str, list[str]]) -> str:
-    """SHA-256 of every table's column names and sorted row texts, tables in name order."""
+    """SHA-256 of every table's column names and sorted row texts, tables in name order.
+
+    The same digest load_snapshot computes as it reads (each value: the column names' line and the
+    sorted row texts; an empty list for a table without rows).
+    """
     digest = hashlib.sha256()
     for name in sorted(tables):
         digest.update(name.encode() + b"\n")
-        for text in tables[name]:
-            digest.update(text.encode("utf-8") + b"\n")
+        if tables[name]:
+            digest.update(("\n".join(tables[name]) + "\n").encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -114,6 +193,20 @@ def _example_fingerprint() -> str | None:
         return None
 
 
+def _text_order(pseudonym: str) -> str:
+    """How a child row's text starts: patients in this order have their rows' texts in sort order.
+
+    Row texts start with '["<pseudonym>",'; inside a JSON string a quote is always escaped, so no
+    patient's start is a prefix of another's and comparing the starts orders the texts.
+    """
+    return "[" + json.encoder.encode_basestring(pseudonym) + ","
+
+
+def _batches(pks: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(pks), size):
+        yield list(pks[start : start + size])
+
+
 def load_snapshot(
     session: Session,
     *,
@@ -122,12 +215,14 @@ def load_snapshot(
     with_literature: bool = True,
 ) -> Snapshot:
     """The selected patients (a centre and/or a source; None = all) and the literature cases."""
-    centre_rows = list(session.scalars(select(Centre).order_by(Centre.centre)))
+    centre_t: Table = Centre.__table__  # type: ignore[assignment]
+    patient_t: Table = Patient.__table__  # type: ignore[assignment]
+    centre_rows = session.execute(select(centre_t).order_by(centre_t.c.centre)).all()
     centre_code = {c.id: c.centre for c in centre_rows}
-    patients = list(session.scalars(select(Patient).order_by(Patient.patient_id)))
+    patients = session.execute(select(patient_t).order_by(patient_t.c.patient_id)).all()
     pseudonyms = {p.id: p.patient_id for p in patients}
 
-    def selected(p: Patient) -> bool:
+    def selected(p: Any) -> bool:
         return (centre is None or centre_code[p.centre_pk] == centre) and (
             source is None or p.source == source
         )
@@ -135,55 +230,138 @@ def load_snapshot(
     chosen = [p for p in patients if selected(p)]
     literature = [p for p in patients if p.source == "literature"] if with_literature else []
     in_dump = list({p.id: p for p in chosen + literature}.values())
-    pks = [p.id for p in in_dump]
-    children = _children(session, pks)
     used_centres = {centre_code[p.centre_pk] for p in chosen}
-    dump: dict[str, list[str]] = {
-        "centre": _row_texts(
-            [c for c in centre_rows if c.centre in used_centres], pseudonyms, centre_code
-        ),
-        "patient": _row_texts(in_dump, pseudonyms, centre_code),
-    }
-    for table, rows in children.items():
-        dump[table.__tablename__] = _row_texts(rows, pseudonyms, centre_code)
-    by_patient: dict[type[Base], dict[int, list[Any]]] = {
-        table: _group(rows) for table, rows in children.items()
-    }
+    # The patients whose rows are read, in the order their rows' texts sort.
+    order = sorted((p.id for p in in_dump), key=lambda pk: _text_order(pseudonyms[pk]))
+    dates = _Dates(session.get_bind().dialect)
+
+    digest = hashlib.sha256()
+    records: dict[type[Base], dict[int, tuple[Any, ...]]] = {}
+    parts: dict[str, type[Base] | None] = {"centre": None, "patient": None}
+    parts.update({t.__tablename__: t for t in _CHILD_TABLES})
+    for name in sorted(parts):
+        table = parts[name]
+        if name == "centre":
+            columns = _data_columns(centre_t)
+            rows = [
+                tuple(getattr(c, col.name) for col in columns)
+                for c in centre_rows
+                if c.centre in used_centres
+            ]
+            _whole_table(digest, name, columns, rows, {})
+        elif name == "patient":
+            columns = _data_columns(patient_t)
+            rows = [tuple(getattr(p, col.name) for col in columns) for p in in_dump]
+            keys = {i: centre_code for i, c in enumerate(columns) if c.name == "centre_pk"}
+            _whole_table(digest, name, columns, rows, keys)
+        else:
+            assert table is not None
+            records[table] = _read_child(session, digest, table, order, pseudonyms, dates)
     example = _example_fingerprint()
     batches = set(session.scalars(select(ImportBatch.sha256)))
+
+    def build(p: Any) -> PatientData:
+        pk = p.id
+
+        def of(table: type[Base]) -> tuple[Any, ...]:
+            return records[table].get(pk, ())
+
+        return PatientData(
+            patient_id=p.patient_id,
+            centre=centre_code[p.centre_pk],
+            sex=p.sex,
+            birth_year_month=p.birth_year_month,
+            source=p.source,
+            citation=p.citation,
+            last_follow_up=p.last_follow_up,
+            vital_status=p.vital_status,
+            variants=of(Variant),
+            manifestations=of(Manifestation),
+            courses=of(TreatmentCourse),
+            doses=of(Dose),
+            assessments=of(Assessment),
+            labs=of(LabResult),
+            adverse_events=of(AdverseEvent),
+            responses=of(TreatmentResponse),
+            hsct=of(Hsct),
+        )
+
     return Snapshot(
-        patients=tuple(_patient(p, centre_code, by_patient) for p in chosen),
+        patients=tuple(build(p) for p in chosen),
         centres=tuple(
             CentreData(c.centre, c.name, c.country, c.data_cutoff)
             for c in centre_rows
             if c.centre in used_centres
         ),
-        literature=tuple(_patient(p, centre_code, by_patient) for p in literature),
-        sha256=canonical_sha256(dump),
+        literature=tuple(build(p) for p in literature),
+        sha256=digest.hexdigest(),
         synthetic_example=example is not None and example in batches,
         centre_filter=centre,
         source_filter=source,
     )
 
 
-def _children(session: Session, pks: Sequence[int]) -> dict[type[Base], list[Any]]:
-    out: dict[type[Base], list[Any]] = {}
-    for table in _CHILD_TABLES:
-        rows: list[Any] = []
-        for start in range(0, len(pks), 500):
-            chunk = pks[start : start + 500]
-            core = table.__table__
-            # Core rows, not ORM objects: a registry's hundreds of thousands of labs load ~3x faster.
-            rows.extend(session.execute(select(core).where(core.c.patient_pk.in_(chunk))).all())
-        out[table] = rows
-    return out
+def _whole_table(
+    digest: Digest,
+    name: str,
+    columns: Sequence[Any],
+    rows: Sequence[Row],
+    keys: dict[int, dict[Any, Any]],
+) -> None:
+    part = _TableDigest(digest, name, [c.name for c in columns])
+    part.add_sorted(sorted(_row_texts(rows, list(keys.items()))))
 
 
-def _group(rows: Iterable[Any]) -> dict[int, list[Any]]:
-    grouped: dict[int, list[Any]] = defaultdict(list)
-    for r in rows:
-        grouped[r.patient_pk].append(r)
-    return grouped
+def _read_child(
+    session: Session,
+    digest: Digest,
+    table: type[Base],
+    order: Sequence[int],
+    pseudonyms: dict[int, str],
+    dates: _Dates,
+) -> dict[int, tuple[Any, ...]]:
+    """Hash a child table's rows of the patients in `order` and build their records, by patient.
+
+    Batches follow the text order of the patients, so sorting each batch's texts sorts the table.
+    Within a patient, rows come in id order (as entered), which breaks ties of the records' sorts.
+    """
+    core: Table = table.__table__  # type: ignore[assignment]
+    columns = _data_columns(core)
+    names = [c.name for c in columns]
+    at = names.index("patient_pk")
+    if at != 0:  # pragma: no cover - a schema change that would break the batch-wise sort
+        raise AssertionError(f"{core.name}: the patient key must be the first data column")
+    date_at = [i for i, c in enumerate(columns) if isinstance(c.type, Date)]
+    read = [type_coerce(c, String) if i in date_at else c for i, c in enumerate(columns)]
+    stmt = (
+        select(*read)
+        .where(core.c.patient_pk.in_(bindparam("pks", expanding=True)))
+        .order_by(core.c.patient_pk, core.c.id)
+    )
+    swaps: list[tuple[int, dict[Any, Any]]] = [(at, pseudonyms)]
+    swaps += [(i, dates.text) for i in date_at]
+    make = _RECORDS.get(table)
+    build = make(names, dates) if make is not None else None
+    part = _TableDigest(digest, core.name, names)
+    by_patient: dict[int, tuple[Any, ...]] = {}
+    for pks in _batches(order, BATCH):
+        rows = session.execute(stmt, {"pks": pks}).all()
+        if not rows:
+            continue
+        for i in date_at:
+            dates.days(row[i] for row in rows)
+        texts = _row_texts(rows, swaps)
+        texts.sort()
+        part.add_sorted(texts)
+        if build is not None:
+            for pk, group in groupby(rows, key=itemgetter(at)):
+                by_patient[pk] = build(list(group))
+    return by_patient
+
+
+# ---- records the analysis reads, from a patient's rows (in id order) ----------------------------
+
+Build = Callable[[list[Row]], tuple[Any, ...]]
 
 
 def _ratio(value: float | None, limit: float | None) -> float | None:
@@ -192,83 +370,128 @@ def _ratio(value: float | None, limit: float | None) -> float | None:
     return value / limit
 
 
-def _lab(lab: LabResult) -> LabData:
-    uln = lab.uln
-    if uln is not None and lab.canonical_value is not None and lab.value:
-        # ULN is stored in the reported unit; scale it like the value was scaled.
-        uln = uln * lab.canonical_value / lab.value
-    return LabData(
-        on=lab.date,
-        analyte=lab.analyte,
-        ctcae_term=lab.ctcae_term,
-        ctcae_grade=lab.ctcae_grade,
-        ctcae_version=lab.ctcae_version,
-        multiple_of_uln=_ratio(lab.canonical_value, uln),
+def _picker(names: Sequence[str], *wanted: str) -> Callable[[Row], tuple[Any, ...]]:
+    return itemgetter(*(names.index(n) for n in wanted))
+
+
+def _variants(names: Sequence[str], dates: _Dates) -> Build:
+    pick = _picker(names, "gene", "hgvs_p", "domain")
+    return lambda rows: tuple(VariantData(*pick(r)) for r in rows)
+
+
+def _manifestations(names: Sequence[str], dates: _Dates) -> Build:
+    pick = _picker(names, "hpo_id", "hpo_label", "status_at_start")
+    key = attrgetter("hpo_id")
+    return lambda rows: tuple(sorted((ManifestationData(*pick(r)) for r in rows), key=key))
+
+
+def _courses(names: Sequence[str], dates: _Dates) -> Build:
+    pick = _picker(
+        names, "course_no", "drug", "start_date", "stop_date", "stop_reason", "stop_detail",
+        "indication", "prior_therapies", "concomitant_therapies", "azole_comedication",
+    )  # fmt: skip
+    day = dates.day
+
+    def course(r: Row) -> CourseData:
+        no, drug, start, stop, *rest = pick(r)
+        return CourseData(no, drug, day[start], day[stop], *rest)  # type: ignore[arg-type]
+
+    key = attrgetter("start", "course_no")
+    return lambda rows: tuple(sorted(map(course, rows), key=key))
+
+
+def _doses(names: Sequence[str], dates: _Dates) -> Build:
+    pick = _picker(
+        names, "course_no", "date", "mg_per_dose", "doses_per_day", "mg_per_kg_day",
+        "mg_per_m2_day",
+    )  # fmt: skip
+    day = dates.day
+
+    def dose(r: Row) -> DoseData:
+        no, on, *rest = pick(r)
+        return DoseData(no, day[on], *rest)  # type: ignore[arg-type]
+
+    key = attrgetter("course_no", "on")
+    return lambda rows: tuple(sorted(map(dose, rows), key=key))
+
+
+def _assessments(names: Sequence[str], dates: _Dates) -> Build:
+    pick = _picker(names, "date", "score", "score_version", "total")
+    day = dates.day
+
+    def assessment(r: Row) -> AssessmentData:
+        on, score, version, total = pick(r)
+        return AssessmentData(day[on], score, version, total)  # type: ignore[arg-type]
+
+    key = attrgetter("on", "score")
+    return lambda rows: tuple(sorted(map(assessment, rows), key=key))
+
+
+def _labs(names: Sequence[str], dates: _Dates) -> Build:
+    pick = _picker(
+        names, "date", "analyte", "ctcae_term", "ctcae_grade", "ctcae_version",
+        "canonical_value", "uln", "value",
+    )  # fmt: skip
+    day = dates.day
+    shared: dict[Any, Any] = {}  # one object per distinct analyte, CTCAE term and version
+    share = shared.setdefault
+
+    def lab(r: Row) -> LabData:
+        on, analyte, term, grade, version, canonical, uln, value = pick(r)
+        if uln is not None and canonical is not None and value:
+            # ULN is stored in the reported unit; scale it like the value was scaled.
+            uln = uln * canonical / value
+        return LabData(
+            day[on], share(analyte, analyte), share(term, term), grade,  # type: ignore[arg-type]
+            share(version, version), _ratio(canonical, uln),
+        )  # fmt: skip
+
+    key = attrgetter("on", "analyte")
+    return lambda rows: tuple(sorted(map(lab, rows), key=key))
+
+
+def _adverse_events(names: Sequence[str], dates: _Dates) -> Build:
+    pick = _picker(
+        names, "course_no", "term", "category", "onset_date", "grade", "serious", "attribution"
     )
+    day = dates.day
+
+    def event(r: Row) -> AdverseEventData:
+        no, term, category, onset, *rest = pick(r)
+        return AdverseEventData(no, term, category, day[onset], *rest)  # type: ignore[arg-type]
+
+    key = attrgetter("onset", "term")
+    return lambda rows: tuple(sorted(map(event, rows), key=key))
 
 
-def _patient(
-    p: Patient, centre_code: dict[int, str], by: dict[type[Base], dict[int, list[Any]]]
-) -> PatientData:
-    def rows(table: type[Base]) -> list[Any]:
-        return by[table].get(p.id, [])
+def _responses(names: Sequence[str], dates: _Dates) -> Build:
+    pick = _picker(names, "course_no", "date", "manifestation", "response")
+    day = dates.day
 
-    return PatientData(
-        patient_id=p.patient_id,
-        centre=centre_code[p.centre_pk],
-        sex=p.sex,
-        birth_year_month=p.birth_year_month,
-        source=p.source,
-        citation=p.citation,
-        last_follow_up=p.last_follow_up,
-        vital_status=p.vital_status,
-        variants=tuple(VariantData(v.gene, v.hgvs_p, v.domain) for v in rows(Variant)),
-        manifestations=tuple(
-            ManifestationData(m.hpo_id, m.hpo_label, m.status_at_start)
-            for m in sorted(rows(Manifestation), key=lambda m: m.hpo_id)
-        ),
-        courses=tuple(
-            CourseData(
-                c.course_no,
-                c.drug,
-                c.start_date,
-                c.stop_date,
-                c.stop_reason,
-                c.stop_detail,
-                c.indication,
-                c.prior_therapies,
-                c.concomitant_therapies,
-                c.azole_comedication,
-            )
-            for c in sorted(rows(TreatmentCourse), key=lambda c: (c.start_date, c.course_no))
-        ),
-        doses=tuple(
-            DoseData(
-                d.course_no,
-                d.date,
-                d.mg_per_dose,
-                d.doses_per_day,
-                d.mg_per_kg_day,
-                d.mg_per_m2_day,
-            )
-            for d in sorted(rows(Dose), key=lambda d: (d.course_no, d.date))
-        ),
-        assessments=tuple(
-            AssessmentData(a.date, a.score, a.score_version, a.total)
-            for a in sorted(rows(Assessment), key=lambda a: (a.date, a.score))
-        ),
-        labs=tuple(_lab(x) for x in sorted(rows(LabResult), key=lambda x: (x.date, x.analyte))),
-        adverse_events=tuple(
-            AdverseEventData(
-                e.course_no, e.term, e.category, e.onset_date, e.grade, e.serious, e.attribution
-            )
-            for e in sorted(rows(AdverseEvent), key=lambda e: (e.onset_date, e.term))
-        ),
-        responses=tuple(
-            ResponseData(r.course_no, r.date, r.manifestation, r.response)
-            for r in sorted(
-                rows(TreatmentResponse), key=lambda r: (r.course_no, r.date, r.manifestation or "")
-            )
-        ),
-        hsct=tuple(sorted(h.date for h in rows(Hsct))),
-    )
+    def response(r: Row) -> ResponseData:
+        no, on, manifestation, value = pick(r)
+        return ResponseData(no, day[on], manifestation, value)  # type: ignore[arg-type]
+
+    def key(r: ResponseData) -> tuple[int, dt.date, str]:
+        return (r.course_no, r.on, r.manifestation or "")
+
+    return lambda rows: tuple(sorted(map(response, rows), key=key))
+
+
+def _hsct(names: Sequence[str], dates: _Dates) -> Build:
+    at = names.index("date")
+    day = dates.day
+    return lambda rows: tuple(sorted(day[r[at]] for r in rows))
+
+
+_RECORDS: dict[type[Base], Callable[[Sequence[str], _Dates], Build]] = {
+    Variant: _variants,
+    Manifestation: _manifestations,
+    TreatmentCourse: _courses,
+    Dose: _doses,
+    Assessment: _assessments,
+    LabResult: _labs,
+    AdverseEvent: _adverse_events,
+    TreatmentResponse: _responses,
+    Hsct: _hsct,
+}

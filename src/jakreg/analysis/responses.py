@@ -161,12 +161,12 @@ def response_section(
     recorded = {(c.patient, c.course_no): c.recorded for c in courses if c.recorded}
     derived = {(c.patient, c.course_no): c.derived for c in courses if c.derived}
     found = disagreements(recorded, derived)
+    firsts = {(v.patient_id, v.first.course_no) for v in views}
     first_derived = Counter(
         c.derived.response.value
         for c in courses
-        if c.derived and any(c.patient == v.patient_id and c.course_no == v.first.course_no
-                             for v in views)
-    )  # fmt: skip
+        if c.derived and (c.patient, c.course_no) in firsts
+    )
     return ResponseSection(
         n_patients=len(views),
         complete=tally.get("CR", 0),

@@ -244,8 +244,9 @@ def _methods(
         TestUsed(
             "cohort vs published cases (continuous)",
             "Mann–Whitney U, two-sided (scipy)",
-            "exact without ties; exact permutation with ties when small; else normal "
-            "approximation with continuity correction",
+            "exact without ties when both groups have fewer than 50 values (as R's wilcox.test); "
+            "exact permutation with ties when small; else normal approximation with continuity "
+            "correction",
         ),
     )
     return MethodsSection(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,9 +157,26 @@ def write_report(
     else:
         results = analyse(url, options)
     analysed = time.perf_counter() - t0
-    files = write_results_folder(results, out, suppress_below=suppress_below)
+    with gc_frozen():
+        files = write_results_folder(results, out, suppress_below=suppress_below)
     files.timings["analysis"] = analysed
     return files
+
+
+@contextmanager
+def gc_frozen() -> Iterator[None]:
+    """Keep the analysed study out of garbage collection while the files are written.
+
+    The snapshot and results are millions of long-lived objects; without this, every full
+    collection triggered by matplotlib, the JSON encoder or WeasyPrint scans all of them again, so
+    even the fixed-size PDF would take longer the larger the registry. They are handed back to the
+    collector afterwards.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def run_demo(out: Path) -> ReportFiles:

@@ -151,13 +151,21 @@ def _by_name(tables: Sequence[Table]) -> dict[str, Table]:
 
 
 def _slot(name: str, r: StudyResults) -> FigureSlot:
-    from jakreg.report.figures import MAX_SWIMMER_LANES
+    from jakreg.report.figures import MAX_PAIR_LINES, MAX_SWIMMER_LANES
 
     slot = FIGURES[name]
     if name == "swimmer" and len(r.timeline) > MAX_SWIMMER_LANES:
         note = (
             f" Showing the first {MAX_SWIMMER_LANES} of {len(r.timeline)} patients; every "
             "timeline is in results.json."
+        )
+        return dataclasses.replace(slot, caption=slot.caption + note)
+    if name == "idda_paired" and r.idda.n_pairs > MAX_PAIR_LINES:
+        note = (
+            f" With {r.idda.n_pairs} pairs, lines are drawn for {MAX_PAIR_LINES} of them (evenly "
+            "spaced in pseudonym order) over box plots of every pair's scores (median, quartiles, "
+            "whiskers to 1.5 IQR); the black line joins the medians. Every pair is in "
+            "tables/idda_pairs.csv and results.json."
         )
         return dataclasses.replace(slot, caption=slot.caption + note)
     return slot
@@ -273,10 +281,20 @@ def _response_text(r: StudyResults, below: int | None) -> tuple[str, ...]:
     return tuple(lines)
 
 
+# Patients named one by one in a paragraph at most; the rest are counted (all are in results.json).
+MAX_NAMED_PATIENTS = 20
+
+
 def _survival_text(r: StudyResults) -> tuple[str, ...]:
     km = r.drug_survival.kaplan_meier
+    left_out = r.drug_survival.left_out
     lines = list(km.summary()[:1])
-    lines += [f"Left out: {p} ({why})." for p, why in r.drug_survival.left_out]
+    lines += [f"Left out: {p} ({why})." for p, why in left_out[:MAX_NAMED_PATIENTS]]
+    if len(left_out) > MAX_NAMED_PATIENTS:
+        lines.append(
+            f"… and {len(left_out) - MAX_NAMED_PATIENTS} more patients left out "
+            "(all in results.json, drug_survival.left_out)."
+        )
     return tuple(lines)
 
 

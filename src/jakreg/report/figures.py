@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.dates as mdates
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -56,6 +57,16 @@ def _empty(ax: Axes, text: str) -> Axes:
 
 
 LABELLED_PAIRS = 40  # pairs named by their pseudonym at most
+# Pairs drawn as lines at most; a larger registry gets an evenly spaced sample of them over box plots
+# of every pair (the caption says so), so the figure does not grow with the number of patients.
+MAX_PAIR_LINES = 500
+
+
+def shown_pairs(n: int, cap: int = MAX_PAIR_LINES) -> list[int]:
+    """Indices of the pairs drawn: all of them up to `cap`, else `cap` evenly spaced ones."""
+    if n <= cap:
+        return list(range(n))
+    return sorted({round(i * (n - 1) / (cap - 1)) for i in range(cap)})
 
 
 def idda_paired_plot(ax: Axes, idda: IddaSection) -> Axes:
@@ -64,6 +75,8 @@ def idda_paired_plot(ax: Axes, idda: IddaSection) -> Axes:
              for p in idda.patients if p.before is not None and p.under is not None]  # fmt: skip
     if not pairs:
         return _empty(ax, f"{idda.score}: no complete before/under pairs")
+    if len(pairs) > MAX_PAIR_LINES:
+        return _idda_paired_summary(ax, idda, pairs)
     # One collection of segments (not one artist per patient): a registry has thousands of pairs.
     colours = ["#1f77b4" if under < before else "#d62728" for _, before, under in pairs]
     alpha = 0.8 if len(pairs) <= LABELLED_PAIRS else max(0.08, 0.8 * LABELLED_PAIRS / len(pairs))
@@ -76,6 +89,33 @@ def idda_paired_plot(ax: Axes, idda: IddaSection) -> Axes:
         for patient, _before, under in pairs:
             ax.annotate(patient, (1, under), xytext=(6, 0), textcoords="offset points",
                         va="center", fontsize=8, color="#333333")  # fmt: skip
+    _idda_axes(ax, idda, pairs)
+    return ax
+
+
+def _idda_paired_summary(
+    ax: Axes, idda: IddaSection, pairs: list[tuple[str, float, float]]
+) -> Axes:
+    """Many pairs: box plots of every before and under score, a sample of the lines, the medians."""
+    before = [b for _, b, _ in pairs]
+    under = [u for *_, u in pairs]
+    sample = [pairs[i] for i in shown_pairs(len(pairs))]
+    colours = ["#1f77b4" if u < b else "#d62728" for _, b, u in sample]
+    ax.add_collection(
+        LineCollection([[(0, b), (1, u)] for _, b, u in sample], colors=colours, alpha=0.15)
+    )
+    ax.boxplot([before, under], positions=[0, 1], widths=0.22, showfliers=False,
+               patch_artist=True, zorder=3,
+               boxprops={"facecolor": "white", "alpha": 0.85},
+               medianprops={"color": "black", "lw": 2})  # fmt: skip
+    ax.plot([0, 1], [float(np.median(before)), float(np.median(under))], color="black", lw=2,
+            marker="o", zorder=4, label="medians")  # fmt: skip
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    _idda_axes(ax, idda, pairs)
+    return ax
+
+
+def _idda_axes(ax: Axes, idda: IddaSection, pairs: list[tuple[str, float, float]]) -> None:
     ax.set_xticks([0, 1], ["before JAK inhibitor", "under JAK inhibitor"])
     ax.set_xlim(-0.3, 1.35)
     ax.set_ylabel(f"{idda.score} total")
@@ -88,7 +128,6 @@ def idda_paired_plot(ax: Axes, idda: IddaSection) -> Axes:
     ax.set_title(f"{len(pairs)} pairs; Wilcoxon signed-rank ({w.method or 'n/a'}), {p_text}",
                  fontsize=10)  # fmt: skip
     ax.grid(axis="y", alpha=0.3)
-    return ax
 
 
 # Lanes drawn at most; a larger cohort's timelines stay in results.json (timeline) and the caption

@@ -59,8 +59,11 @@ def plot_km(result: KaplanMeierResult, ax: Axes, *, label: str = "on drug") -> A
         return ax
     color = _draw_curve(ax, result.curve, label)
     if result.censored_times:
-        heights = [result.curve.value_at(t)[0] for t in result.censored_times]
-        ax.plot(result.censored_times, heights, linestyle="none", marker="|", color=color)
+        # One tick per distinct time: ticks at the same time coincide, so a registry of thousands
+        # of patients draws no more ticks than it has distinct follow-up times.
+        times = np.unique(np.asarray(result.censored_times, dtype=float))
+        heights = [point[0] for point in result.curve.values_at(times)]
+        ax.plot(times.tolist(), heights, linestyle="none", marker="|", color=color)
     ax.set_ylim(0.0, 1.05)
     ax.set_xlim(left=0.0)
     ax.set_xlabel(f"time on drug ({result.time_unit})")
