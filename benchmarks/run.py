@@ -627,6 +627,8 @@ def markdown(data: dict[str, Any]) -> str:
     ]
     for t in data["targets"]:
         met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
+        if t["goal"].startswith("(") and t["measured"] is not None:
+            met = "–"  # shown, not judged
         value = t["measured"]
         shown = "–" if value is None else f"{value:,.3g}" if value < 10 else f"{value:,.0f}"
         lines.append(
@@ -673,6 +675,19 @@ def markdown(data: dict[str, Any]) -> str:
                     f"{e['throughput_rps']} | {e['requests']} | {e['errors']} | "
                     f"{fmt(e.get('server_cpu_ms_per_request'), 1)} | {e.get('loadavg_1min', '–')} |"
                 )
+    extra = HERE / "results-100k.json"  # a 100,000-patient import takes most of an hour: run apart
+    if extra.exists():
+        x = json.loads(extra.read_text())
+        lines += [
+            "",
+            "## 100,000 patients (a separate run: results-100k.json)",
+            "",
+            f"{x['figure']}: {x['rows']:,} rows in {x['seconds_in_process']:,.0f} s = "
+            f"{x['rows_per_s']:,} rows/s; peak RSS {x['peak_rss_mb']:,.0f} MB (process tree "
+            f"{x['group_peak_rss_mb']:,.0f} MB); {x['load']}.",
+        ]
+        if "report" in x:
+            lines += ["", f"Report on that database: {x['report']}."]
     if data["gaps"]:
         lines += ["", "## Not measured", ""] + [f"- {g}" for g in data["gaps"]]
     lines += ["", f"Details: results.json. How to read these: {ROOT.name}/docs/scale.md.", ""]

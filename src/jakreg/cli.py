@@ -220,8 +220,9 @@ def validate(
         reader = _reader(input_format, centre)
         if opened is None:
             checked = check_path(
-                path, centre=centre, progress=progress, max_problems=max_problems, reader=reader
-            )
+                path, centre=centre, progress=progress, max_problems=max_problems, reader=reader,
+                keep_rows=False,
+            )  # fmt: skip
         else:
             with opened as session:
                 checked = check_path(
@@ -231,10 +232,11 @@ def validate(
                     progress=progress,
                     max_problems=max_problems,
                     reader=reader,
+                    keep_rows=False,
                 )
     print_problems(checked.log, fmt)
     if fmt is OutputFormat.text and checked.log.ok:
-        counts = ", ".join(f"{k} {len(v)}" for k, v in checked.rows.sheets.items() if v)
+        counts = ", ".join(f"{k} {n}" for k, n in checked.rows.counts.items() if n)
         out.print(f"Rows: {counts or 'none'}.")
     raise typer.Exit(0 if checked.log.ok else 1)
 
