@@ -13,7 +13,7 @@ from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
 from jakreg.ingest.validate import StudyRows, ValidRow, key_text
 from jakreg.ingest.vocabularies import HpoLookup, HpoTerm, hgvs_problem
 from jakreg.model.rows import CourseRow, LabRow, ManifestationRow, PatientRow, VariantRow
-from jakreg.model.sheets import SHEETS, SheetSpec
+from jakreg.model.sheets import SHEETS, SHEETS_BY_NAME, SheetSpec
 from jakreg.model.vocab import Stat1Domain, VitalStatus
 from jakreg.rules import stat1_domains, units
 from jakreg.rules.base import RuleError
@@ -101,6 +101,19 @@ NULLABLE_KEY: frozenset[str] = frozenset(
 )
 
 
+def duplicate_problem(file: str, spec: SheetSpec, number: int, key: Key, first: int) -> Problem:
+    """Row ``number`` repeats the key of row ``first`` (found in memory or by a unique index)."""
+    return Problem(
+        file,
+        spec.name,
+        number,
+        ", ".join(spec.key),
+        " / ".join("" if k is None else str(k) for k in key),
+        f"duplicate of row {first}",
+        f"keep one row per {', '.join(spec.key)}",
+    )
+
+
 class Checker:
     """The cross-row checks, fed one slice of validated rows at a time, sheet by sheet in SHEETS order.
 
@@ -139,6 +152,27 @@ class Checker:
         self.patients: dict[str, KnownPatient] = {}
         self.courses: dict[tuple[str, int], tuple[dt.date, dt.date | None]] = {}
         self.local_ids: dict[tuple[str, str], tuple[str, int]] = {}
+
+    @classmethod
+    def for_study(
+        cls,
+        study: StudyRows,
+        log: ProblemLog,
+        existing: Existing | None = None,
+        *,
+        centre: str | None = None,
+        hpo: HpoLookup | None = None,
+    ) -> Checker:
+        """A checker that names files and skips failed keys as ``study`` records them."""
+        return cls(
+            log,
+            existing,
+            centre=centre,
+            failed_keys=study.failed_keys,
+            files=study.files,
+            default_file=study.file,
+            hpo=hpo,
+        )
 
     def file_of(self, sheet: str) -> str:
         return self.files.get(sheet, self.default_file)
@@ -216,23 +250,11 @@ class Checker:
             # keys share their parts (a patient's id, a date): millions of keys, thousands of parts
             seen = first.setdefault(tuple([canon.setdefault(k, k) for k in key]), vr.number)
             if seen != vr.number:
-                self.log.add(
-                    Problem(
-                        self.file_of(spec.name),
-                        spec.name,
-                        vr.number,
-                        ", ".join(spec.key),
-                        " / ".join("" if k is None else str(k) for k in key),
-                        f"duplicate of row {seen}",
-                        f"keep one row per {', '.join(spec.key)}",
-                    )
-                )
+                self.log.add(duplicate_problem(self.file_of(spec.name), spec, vr.number, key, seen))
             for cols, keys in targets:
                 keys.add(row_key(spec, vr.row, cols))
 
     def _in_file(self, sheet: str, columns: tuple[str, ...], key: Key) -> bool:
-        from jakreg.model.sheets import SHEETS_BY_NAME
-
         if SHEETS_BY_NAME[sheet].key == columns:
             return key in self.first.get(sheet, {})
         return key in self.referable.get((sheet, columns), set())
@@ -515,14 +537,7 @@ def check_study(
     centre: str | None = None,
 ) -> None:
     """Add to ``log`` every cross-row problem of ``study``; ``centre`` limits the import to one centre."""
-    checker = Checker(
-        log,
-        existing,
-        centre=centre,
-        failed_keys=study.failed_keys,
-        files=study.files,
-        default_file=study.file,
-    )
+    checker = Checker.for_study(study, log, existing, centre=centre)
     try:
         for spec in SHEETS:
             rows = study.rows(spec.name)

@@ -60,14 +60,8 @@ def run(
     prepared = prepare_sheets(workbook, log)
     for sheet in prepared:
         study.files[sheet.spec.name] = sheet.raw.file
-    checker = Checker(
-        log,
-        existing,
-        centre=centre,
-        failed_keys=study.failed_keys,
-        files=study.files,
-        default_file=study.file,
-        hpo=HpoLookup(isolated=isolate_hpo),
+    checker = Checker.for_study(
+        study, log, existing, centre=centre, hpo=HpoLookup(isolated=isolate_hpo)
     )
     size = slice_rows or SLICE_ROWS
     try:

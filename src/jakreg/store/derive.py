@@ -20,21 +20,20 @@ from sqlalchemy.orm import Session
 
 from jakreg.rules import ctcae, dosing, units
 from jakreg.rules.base import RuleError
-from jakreg.store.tables import BodyMeasurement, Dose, LabResult, TreatmentCourse
+from jakreg.store.tables import (
+    DERIVED_COLUMNS,
+    BodyMeasurement,
+    Dose,
+    LabResult,
+    TreatmentCourse,
+)
 
 # Sheets whose change can change a derived value.
 DERIVATION_INPUTS = frozenset({"courses", "doses", "body_measurements", "labs"})
 
 # Derived columns, in the order the derive functions return them.
-LAB_DERIVED = (
-    "canonical_value",
-    "canonical_unit",
-    "ctcae_term",
-    "ctcae_grade",
-    "ctcae_version",
-    "ctcae_reason",
-)
-DOSE_DERIVED = ("mg_per_kg_day", "mg_per_m2_day", "dose_rule", "dose_note")
+LAB_DERIVED = DERIVED_COLUMNS["labs"]
+DOSE_DERIVED = DERIVED_COLUMNS["doses"]
 
 PATIENTS_PER_CHUNK = 2000  # ~270,000 lab rows at the synthetic study's density
 UPDATES_PER_BATCH = 5000

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Column, Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from jakreg.ingest.checks import DUPLICATES_BY_DATABASE, Key, KnownPatient
-from jakreg.ingest.problems import Problem, ProblemLog
+from jakreg.ingest.checks import DUPLICATES_BY_DATABASE, Key, KnownPatient, duplicate_problem
+from jakreg.ingest.problems import ProblemLog
 from jakreg.ingest.validate import StudyRows, ValidRow
 from jakreg.model.rows import Row
 from jakreg.model.sheets import SHEETS, SHEETS_BY_NAME, SheetSpec
@@ -29,10 +29,6 @@ from jakreg.store.tables import (
 )
 
 ProgressFn = Callable[[str, int], None]
-
-
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
 
 
 def row_values(row: Row) -> dict[str, Any]:
@@ -250,8 +246,9 @@ def _set(numbers: array[int], index: int, value: int) -> None:
     numbers[index] = value
 
 
-def _text(value: Any) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else str(value)
+def _row_at(numbers: array[int], index: int) -> int:
+    """The file row recorded for a record id, 0 when none."""
+    return numbers[index] if index < len(numbers) else 0
 
 
 class StudyWriter:
@@ -317,8 +314,8 @@ class StudyWriter:
             found = existing.get(key)
             if by_db and None not in key:  # keys with a blank part are the checker's
                 earlier = in_slice.setdefault(key, vr.number)
-                if earlier == vr.number and found is not None and found[0] < len(row_of):
-                    earlier = row_of[found[0]] or vr.number
+                if earlier == vr.number and found is not None:
+                    earlier = _row_at(row_of, found[0]) or vr.number
                 if earlier != vr.number:
                     self._duplicate(spec, file, vr.number, key, earlier)
                     continue
@@ -389,24 +386,15 @@ class StudyWriter:
         existing = self._existing(spec, table, [v for _vr, v in pairs], always=True)
         for vr, v in pairs:
             key = tuple(v[k] for k in spec.key)
-            found = existing.get(key)
             if None in key:
                 continue  # the checker's
-            if found is not None and found[0] < len(row_of) and row_of[found[0]]:
-                self._duplicate(spec, file, vr.number, key, row_of[found[0]])
+            found = existing.get(key)
+            first = 0 if found is None else _row_at(row_of, found[0])
+            if first:
+                self._duplicate(spec, file, vr.number, key, first)
 
     def _duplicate(self, spec: SheetSpec, file: str, number: int, key: Key, first: int) -> None:
-        self.log.add(
-            Problem(
-                file,
-                spec.name,
-                number,
-                ", ".join(spec.key),
-                " / ".join("" if k is None else _text(k) for k in key),
-                f"duplicate of row {first}",
-                f"keep one row per {', '.join(spec.key)}",
-            )
-        )
+        self.log.add(duplicate_problem(file, spec, number, key, first))
 
     def _conflicts(
         self,
@@ -434,8 +422,9 @@ class StudyWriter:
         for v, number in missing:
             key = tuple(v[k] for k in spec.key)
             found = existing.get(key)
-            first = row_of[found[0]] if found is not None and found[0] < len(row_of) else 0
-            self._duplicate(spec, file, number, key, first)
+            self._duplicate(
+                spec, file, number, key, 0 if found is None else _row_at(row_of, found[0])
+            )
 
     def _existing(
         self, spec: SheetSpec, table: Table, values: list[dict[str, Any]], *, always: bool = False
@@ -490,11 +479,13 @@ class StudyWriter:
 
     def _take_ids(self, table: Table, n: int) -> list[int]:
         if self.session.get_bind().dialect.name == "postgresql":
-            sequence = f"{table.name}_id_seq"
             return list(
                 self.session.scalars(
-                    text("SELECT nextval(:seq) FROM generate_series(1, :n)"),
-                    {"seq": sequence, "n": n},
+                    text(
+                        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                        "FROM generate_series(1, :n)"
+                    ),
+                    {"table": table.name, "n": n},
                 )
             )
         if table.name not in self._next_id:
@@ -541,7 +532,7 @@ def upsert_study(
     for spec in SHEETS:
         rows = study.rows(spec.name)
         for chunk in _chunks(rows, WRITE_SLICE):
-            writer.write(spec, chunk)
+            writer.write(spec, chunk, study.file_of(spec.name))
             if progress is not None:
                 progress(spec.name, len(chunk))
     return writer.finish(on_changed)
