@@ -110,11 +110,13 @@ class DatabaseState:
         self._courses: dict[tuple[str, int], tuple[dt.date, dt.date | None] | None] = {}
 
     def has(self, sheet: str, key: Key) -> bool:
+        spec = SHEETS_BY_NAME[sheet]
+        if len(key) != len(spec.key):
+            return False
         if sheet == "patients":
             return self.patient(str(key[0])) is not None
         found = self._has.get((sheet, key))
         if found is None:
-            spec = SHEETS_BY_NAME[sheet]
             table: Table = TABLE_FOR_SHEET[sheet].__table__  # type: ignore[assignment]
             query = select(table.c.id).limit(1)
             for column, value in zip(spec.key, key, strict=True):

@@ -1,12 +1,13 @@
 """What one request needs of the database, by point queries: never a whole table per request.
 
-``jakreg.store.repository`` reads whole tables (the directory of every patient, every key of a sheet): right
-for an import of thousands of rows, a full scan per form or API call on the server. Here the same two
-interfaces load only the keys a request touches, each with one indexed query:
+``jakreg.store.repository``'s ``Directory`` and ``DatabaseState`` read every patient at once: right for an
+import of thousands of rows, a full scan per form or API call on the server. Here the same two interfaces
+load only the keys a request touches, each with one indexed query:
 
 - ``LazyDirectory`` is a ``Directory`` whose maps fill on first use (pseudonym <-> patient key, centre code
   <-> centre key), so ``to_record``/``from_record`` and the audit code work unchanged;
-- ``PointState`` is an ``Existing`` for ``check_study``: ``has``, ``patient``, ``course`` by key.
+- ``PointState`` is the ``Existing`` of ``check_study`` for one request: ``DatabaseState``'s point
+  queries, with patients read one at a time instead of all at once.
 
 Both live for one request (one session): nothing here is cached across requests. A ``Scope`` keeps one
 ``LazyDirectory`` and hands out ``PointState``s sharing it (``Scope.existing``).
@@ -14,17 +15,15 @@ Both live for one request (one session): nothing here is cached across requests.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jakreg.ingest.checks import Key, KnownPatient
-from jakreg.model.sheets import SHEETS_BY_NAME
-from jakreg.store.repository import Directory
-from jakreg.store.tables import TABLE_FOR_SHEET, Centre, Patient, TreatmentCourse
+from jakreg.ingest.checks import KnownPatient
+from jakreg.store.repository import DatabaseState, Directory
+from jakreg.store.tables import Centre, Patient
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -124,8 +123,10 @@ class LazyDirectory(Directory):
             dict.__setitem__(self.centre_code, pk, code)
 
 
-class PointState:
-    """``jakreg.ingest.checks.Existing`` by point queries (``DatabaseState`` reads whole tables)."""
+class PointState(DatabaseState):
+    """``jakreg.ingest.checks.Existing`` for one request: ``DatabaseState``'s point queries for keys and
+    courses, and patients read one at a time (``DatabaseState`` reads them all at once, as an import
+    needs)."""
 
     def __init__(
         self,
@@ -134,37 +135,15 @@ class PointState:
         known: Iterable[Patient] = (),
     ) -> None:
         """``directory``: share one (a scope's); ``known``: patients already read in this session."""
-        self.session = session
+        super().__init__(session)
         self.d: Directory = directory if directory is not None else LazyDirectory(session)
-        self._patients: dict[str, KnownPatient | None] = {
-            p.patient_id: self._known(p) for p in known
-        }
-
-    def has(self, sheet: str, key: Key) -> bool:
-        spec = SHEETS_BY_NAME[sheet]
-        if len(key) != len(spec.key):
-            return False
-        if sheet == "patients":
-            return self.d.patient_pk.get(key[0]) is not None
-        table = TABLE_FOR_SHEET[sheet]
-        conditions = []
-        for column, value in zip(spec.key, key, strict=True):
-            if column == "patient_id" and sheet != "patients":
-                pk = self.d.patient_pk.get(value)
-                if pk is None:
-                    return False
-                conditions.append(table.patient_pk == pk)  # type: ignore[attr-defined]
-            else:
-                attribute = getattr(table, column)
-                conditions.append(attribute.is_(None) if value is None else attribute == value)
-        found = self.session.scalar(select(table.id).where(*conditions).limit(1))  # type: ignore[attr-defined]
-        return found is not None
+        self._read: dict[str, KnownPatient | None] = {p.patient_id: self._known(p) for p in known}
 
     def patient(self, patient_id: str) -> KnownPatient | None:
-        if patient_id not in self._patients:
+        if patient_id not in self._read:
             p = self.session.scalar(select(Patient).where(Patient.patient_id == patient_id))
-            self._patients[patient_id] = None if p is None else self._known(p)
-        return self._patients[patient_id]
+            self._read[patient_id] = None if p is None else self._known(p)
+        return self._read[patient_id]
 
     def _known(self, p: Patient) -> KnownPatient:
         if isinstance(self.d, LazyDirectory):
@@ -178,22 +157,3 @@ class PointState:
             p.vital_status,
             p.locked_by,
         )
-
-    def patient_with_local_id(self, centre: str, local_id: str) -> str | None:
-        cpk = self.d.centre_pk.get(centre)
-        if cpk is None:
-            return None
-        return self.session.scalar(
-            select(Patient.patient_id).where(Patient.centre_pk == cpk, Patient.local_id == local_id)
-        )
-
-    def course(self, patient_id: str, course_no: int) -> tuple[dt.date, dt.date | None] | None:
-        pk = self.d.patient_pk.get(patient_id)
-        if pk is None:
-            return None
-        found = self.session.execute(
-            select(TreatmentCourse.start_date, TreatmentCourse.stop_date).where(
-                TreatmentCourse.patient_pk == pk, TreatmentCourse.course_no == course_no
-            )
-        ).first()
-        return None if found is None else (found[0], found[1])
