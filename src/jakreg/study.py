@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from jakreg.errors import DatabaseError, InputFileError
 from jakreg.export.workbook import Table, Workbook, sort_rows, template_book, write_workbook
 from jakreg.ingest import pipeline
+from jakreg.ingest.centre_view import CentreView
+from jakreg.ingest.checks import Existing
 from jakreg.ingest.problems import Problem, ProblemLog, ValidationFailed
 from jakreg.ingest.read import read_workbook
 from jakreg.ingest.validate import StudyRows
@@ -97,15 +99,24 @@ def check_path(
     max_problems: int = 1000,
     reader: Reader | None = None,
     keep_rows: bool = True,
+    visible: frozenset[str] | None = None,
+    series_only: bool = False,
 ) -> Checked:
     """Read and validate everything; the database (if given) resolves references. Writes nothing.
+
+    With ``centre``, the checks see only that centre's patients (``visible``: the caller's centres, if
+    more), so no problem tells of another centre's pseudonyms (jakreg.ingest.centre_view);
+    ``series_only`` refuses new pseudonyms outside the centre's series (server uploads by centre users).
 
     ``reader`` reads a foreign format into workbook sheets (jakreg.interop); the default reads the
     study workbook. Problems are told in the input's own terms (REDCap row and field, JSON path).
     Without ``keep_rows`` only the counts of valid rows are kept (memory stays flat for huge files).
     """
     log = ProblemLog(limit=max_problems)
-    return _check(path, session, log, centre, today, progress, reader, keep_rows=keep_rows)
+    return _check(
+        path, session, log, centre, today, progress, reader, keep_rows=keep_rows,
+        visible=visible, series_only=series_only,
+    )  # fmt: skip
 
 
 def _check(
@@ -119,14 +130,20 @@ def _check(
     *,
     keep_rows: bool,
     sink: pipeline.Sink | None = None,
+    visible: frozenset[str] | None = None,
+    series_only: bool = False,
 ) -> Checked:
     converted = reader(path, log) if reader is not None else None
     raw = converted.workbook if converted is not None else read_workbook(path, log)
+    existing: Existing | None = DatabaseState(session) if session is not None else None
+    if existing is not None and (centre is not None or visible is not None):
+        seen = visible if visible is not None else frozenset({centre or ""})
+        existing = CentreView(existing, seen, series_only=series_only)
     rows = pipeline.run(
         raw,
         log,
         today=today or dt.date.today(),
-        existing=DatabaseState(session) if session is not None else None,
+        existing=existing,
         centre=centre,
         progress=progress,
         sink=sink,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from jakreg.ingest.centre_view import PSEUDONYM_UNAVAILABLE, PSEUDONYM_UNAVAILABLE_FIX, CentreView
 from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
 from jakreg.ingest.validate import StudyRows, ValidRow, key_text
 from jakreg.ingest.vocabularies import HpoLookup, HpoTerm, hgvs_problem
@@ -297,7 +298,19 @@ class Checker:
                 row.vital_status.value,
             )
             before = self.existing.patient(row.patient_id)
-            if before is not None and before.centre != row.centre:
+            view = self.existing
+            if isinstance(view, CentreView) and view.unavailable(row.patient_id, row.centre):
+                # never "belongs to centre X": that would tell which pseudonyms other centres hold
+                self.log.add(
+                    self._p(
+                        "patients",
+                        vr,
+                        "patient_id",
+                        PSEUDONYM_UNAVAILABLE.format(centre=row.centre),
+                        PSEUDONYM_UNAVAILABLE_FIX.format(centre=row.centre),
+                    )
+                )
+            elif before is not None and before.centre != row.centre:
                 self.log.add(
                     self._p(
                         "patients",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -285,6 +286,17 @@ class AuditEvent(Base):
     batch_pk: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    # the trail of one record, in order (jakreg.store.audit_replay reads it per record)
+    __table_args__ = (Index("ix_audit_event_entity_row", "entity", "entity_pk", "id"),)
+
+
+class PseudonymCounter(Base):
+    """The last number the server allocated per centre (pseudonyms ``<CENTRE>-0001``, ...)."""
+
+    __tablename__ = "pseudonym_counter"
+    centre_pk: Mapped[int] = mapped_column(ForeignKey("centre.id"), primary_key=True)
+    last_no: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 TABLE_FOR_SHEET: dict[str, type[Base]] = {

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from jakreg.ingest.checks import check_study
+from jakreg.ingest.centre_view import CentreView
+from jakreg.ingest.checks import Existing, check_study
 from jakreg.ingest.problems import Problem, ProblemLog, Severity
 from jakreg.ingest.read import RawSheet, RawWorkbook
 from jakreg.ingest.validate import validate_sheets
@@ -24,6 +25,7 @@ from jakreg.model.rows import Row
 from jakreg.model.sheets import SheetSpec
 from jakreg.store.audit import AuditWriter, Change
 from jakreg.store.derive import DERIVATION_INPUTS, derive_patients
+from jakreg.store.pseudonyms import UnknownCentre, allocate
 from jakreg.store.repository import from_record, to_record
 from jakreg.store.tables import (
     TABLE_FOR_SHEET,
@@ -156,9 +158,34 @@ def check_record(
     if row is not None:
         _fits_columns(spec, row, log)
         state = existing or PointState(session)  # the keys this record touches, not whole tables
-        check_study(rows, log, state, centre=centre)
-        _key_free(state, spec, row, editing, log)
+        view: Existing = state
+        if state.visible is not None:  # a centre user: new pseudonyms of the centre's series only
+            view = CentreView(state, state.visible, series_only=True)
+        check_study(rows, log, view, centre=centre)
+        if not (isinstance(view, CentreView) and _held_elsewhere(view, spec, row)):
+            _key_free(state, spec, row, editing, log)
     return Checked(row, list(log.kept))
+
+
+def _held_elsewhere(view: CentreView, spec: SheetSpec, row: Row) -> bool:
+    """A new patient whose pseudonym another centre holds: refused by the checks in the words of any
+    unusable pseudonym; "already exists" would confirm it."""
+    if spec.name != "patients":
+        return False
+    values = row_values(row)
+    return view.unavailable(str(values["patient_id"]), str(values["centre"]))
+
+
+def with_pseudonym(scope: Scope, values: dict[str, Any]) -> dict[str, Any]:
+    """A new patient's values, with the next pseudonym of its centre's series when none is given
+    (jakreg.store.pseudonyms; the caller has checked that the caller edits the centre)."""
+    if str(values.get("patient_id") or "").strip():
+        return values
+    try:
+        allocated = allocate(scope.session, str(values.get("centre") or ""))
+    except UnknownCentre:
+        return values  # the checks say what is wrong with the centre
+    return {**values, "patient_id": allocated}
 
 
 def _fits_columns(spec: SheetSpec, row: Row, log: ProblemLog) -> None:

@@ -101,6 +101,11 @@ class Scope:
         return _scoped_select(table, self._centres_key)
 
     @property
+    def visible_centres(self) -> frozenset[str] | None:
+        """The centres whose patients the caller may know exist; None for every centre."""
+        return self._centres_key
+
+    @property
     def _centres_key(self) -> frozenset[str] | None:
         """What the scoping depends on: None for every centre, else the caller's centres."""
         return None if self.principal.all_centres else self.principal.centres
@@ -138,8 +143,11 @@ class Scope:
 
     def existing(self) -> PointState:
         """What the database holds, for the importer's checks (``entry.check_record``): by point
-        queries, sharing this scope's directory and the patients it has read."""
-        return PointState(self.session, self.directory, known=self._read)
+        queries, sharing this scope's directory and the patients it has read; for a centre user, only
+        the caller's centres (``PointState.visible``), so no answer tells of another centre's patients."""
+        state = PointState(self.session, self.directory, known=self._read)
+        state.visible = self.visible_centres
+        return state
 
     def record(self, sheet: str, pk: int, patient: Patient) -> Base:
         spec = sheet_spec(sheet)

@@ -138,6 +138,8 @@ class PointState(DatabaseState):
         super().__init__(session)
         self.d: Directory = directory if directory is not None else LazyDirectory(session)
         self._read: dict[str, KnownPatient | None] = {p.patient_id: self._known(p) for p in known}
+        # the centres the caller may know of (None: all); the checks then see them through a CentreView
+        self.visible: frozenset[str] | None = None
 
     def patient(self, patient_id: str) -> KnownPatient | None:
         if patient_id not in self._read:

@@ -13,8 +13,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import select
-
 from jakreg.export.workbook import template_book, write_workbook
 from jakreg.ingest.problems import Problem, ProblemLog, ValidationFailed
 from jakreg.ingest.validate import ValidRow
@@ -56,7 +54,10 @@ def import_upload(
         safe_name = Path(filename).name.replace("/", "_") or f"upload{suffix}"
         path = Path(folder) / safe_name
         path.write_bytes(content)
-        checked = check_path(path, session, centre=centre, today=today)
+        checked = check_path(
+            path, session, centre=centre, today=today, visible=scope.visible_centres,
+            series_only=not scope.principal.all_centres,
+        )  # fmt: skip
         _locked_patients(scope, checked.rows.sheets, checked.log)
         if not checked.log.ok:
             raise ValidationFailed(checked.log)
@@ -84,10 +85,11 @@ def _locked_patients(scope: Scope, sheets: dict[str, list[ValidRow]], log: Probl
     }
     if not pids:
         return
+    # scoped: a locked patient of another centre would otherwise be named (and its locker)
     for pid, by in scope.session.execute(
-        select(Patient.patient_id, Patient.locked_by).where(
-            Patient.patient_id.in_(sorted(pids)), Patient.locked_by.is_not(None)
-        )
+        scope.select(Patient)
+        .with_only_columns(Patient.patient_id, Patient.locked_by)
+        .where(Patient.patient_id.in_(sorted(pids)), Patient.locked_by.is_not(None))
     ):
         log.add(
             Problem("upload", "patients", None, "patient_id", pid,

@@ -23,6 +23,7 @@ from jakreg.web.entry import (
     lock_patient,
     unlock_patient,
     update_record,
+    with_pseudonym,
 )
 from jakreg.web.listing import PatientFilter, list_patients, patient_record, record_objects
 from jakreg.web.routing import ApiRoute
@@ -224,9 +225,8 @@ def create_patient(scope: Api, body: RecordIn) -> RecordOut:
     spec = SHEETS_BY_NAME["patients"]
     centre = str(body.values.get("centre", ""))
     scope.require_edit_centre(centre)
-    checked = check_record(
-        scope.session, spec, body.values, centre=centre, existing=scope.existing()
-    )
+    values = with_pseudonym(scope, body.values)  # none given: the server allocates one
+    checked = check_record(scope.session, spec, values, centre=centre, existing=scope.existing())
     _checked_or_422(checked)
     obj = create_record(scope, spec, checked)
     scope.session.commit()

@@ -23,6 +23,7 @@ from jakreg.web.entry import (
     delete_record,
     fixed_columns,
     update_record,
+    with_pseudonym,
 )
 from jakreg.web.errors import BadInput, NotFound
 from jakreg.web.forms import field_views, form_values
@@ -114,8 +115,9 @@ async def new_patient(request: Request, who: Web) -> Response:
         values = form_values(form, PATIENTS)
         centre = str(values.get("centre", ""))
         who.scope.require_edit_centre(centre)
+        given = with_pseudonym(who.scope, values)  # none given: the server allocates one
         checked = check_record(
-            who.scope.session, PATIENTS, values, centre=centre, existing=who.scope.existing()
+            who.scope.session, PATIENTS, given, centre=centre, existing=who.scope.existing()
         )
         if not checked.ok:
             return _form(
@@ -124,7 +126,7 @@ async def new_patient(request: Request, who: Web) -> Response:
             )  # fmt: skip
         create_record(who.scope, PATIENTS, checked)
         who.scope.session.commit()
-        return RedirectResponse(f"/patients/{values['patient_id']}", status_code=303)
+        return RedirectResponse(f"/patients/{given['patient_id']}", status_code=303)
 
     return await run_in_threadpool(run)
 
