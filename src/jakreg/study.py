@@ -330,6 +330,14 @@ def verify_audit(url: str | None = None) -> tuple[int, Any]:
         return n, verify_chain(session)
 
 
+def replay_audit(url: str | None = None, *, limit: int = 1000) -> Any:
+    """Replay the trail's after-images against the tables (jakreg.store.audit_replay.ReplayResult)."""
+    from jakreg.store.audit_replay import replay
+
+    with db.open_session(url) as session:
+        return replay(session, limit=limit)
+
+
 def audit_events(
     url: str | None = None, *, patient: str | None = None, limit: int = 50
 ) -> list[Any]:

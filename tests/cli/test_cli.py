@@ -159,3 +159,24 @@ def test_score_definition_check(tmp_path: Path) -> None:
     code, output = run("score-definition", "list")
     assert code == 0
     assert "idda_provisional" in output
+
+
+def test_audit_verify_names_a_row_changed_behind_the_trail(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = str(tmp_path / "study.db")
+    assert run("init", "--db", db)[0] == 0
+    assert run("import", str(write_study(tmp_path / "s")), "--db", db)[0] == 0
+    with sqlite3.connect(db) as conn:
+        pk, value = conn.execute("SELECT id, value FROM lab_result ORDER BY id LIMIT 1").fetchone()
+        conn.execute("UPDATE lab_result SET value = 99 WHERE id = ?", (pk,))
+    code, output = run("audit", "verify", "--db", db)
+    assert code == 1
+    assert "The audit trail is intact" in output
+    assert (
+        f"labs row {pk} (patient BCN-01), column value: the trail says {value!r}, the database "
+        "holds 99.0" in output
+    )
+    assert "error: the data do not match the audit trail: 1 difference(s)" in output
+    code, output = run("audit", "verify", "--db", db, "--skip-data")
+    assert code == 0, output

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from jakreg.store import db
 from jakreg.store.tables import AuditEvent, LabResult, Patient
-from jakreg.study import verify_audit
+from jakreg.study import replay_audit, verify_audit
 from jakreg.web import errors
 from tests.web.conftest import BASE_URL, login, page_csrf
 from tests.web.webdata import OWN_LOCAL_ID, OWN_PATIENT
@@ -86,6 +86,7 @@ def test_create_edit_delete_are_audited(app: FastAPI, seeded_url: str) -> None:
     assert events[2].after is None
     assert events[2].centre == "BCN"
     assert verify_audit(seeded_url)[1] is None
+    assert replay_audit(seeded_url).differences == []  # the data are what the trail says
 
 
 def test_a_stale_edit_gets_409(app: FastAPI, seeded_url: str) -> None:
@@ -185,6 +186,7 @@ def test_locking(app: FastAPI, seeded_url: str) -> None:
                     data={**NEW_LAB, "csrf_token": page_csrf(editor)})  # fmt: skip
     assert r.status_code == 303
     assert verify_audit(seeded_url)[1] is None
+    assert replay_audit(seeded_url).differences == []  # lock and unlock replayed too
 
 
 def test_upload_is_all_or_nothing(app: FastAPI, seeded_url: str, tmp_path: Path) -> None:
@@ -202,6 +204,7 @@ def test_upload_is_all_or_nothing(app: FastAPI, seeded_url: str, tmp_path: Path)
                     files={"file": ("labs.csv", good.encode(), "text/csv")})  # fmt: skip
     assert r.status_code == 200, r.text
     assert "1 created, 0 updated" in r.text
+    assert replay_audit(seeded_url).differences == []
     other = "patient_id,date,analyte,value,unit,uln\nMAD-01,2022-01-05,alt,45,U/L,40\n"
     r = client.post("/upload", data={"centre": "BCN", "csrf_token": page_csrf(client)},
                     files={"file": ("labs.csv", other.encode(), "text/csv")})  # fmt: skip
