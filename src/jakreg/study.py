@@ -338,6 +338,24 @@ def replay_audit(url: str | None = None, *, limit: int = 1000) -> Any:
         return replay(session, limit=limit)
 
 
+def anchor_beside(url: str | None, path: Path, written_for: str) -> Path:
+    """Write the trail's head beside ``path`` (``<path>.anchor.json``); OSError if it cannot be."""
+    from jakreg.store.anchor import head, sidecar, write_anchor
+
+    with db.open_session(url, require_schema=False) as session:
+        anchor = head(session, written_for)
+    return write_anchor(anchor, sidecar(path))
+
+
+def check_audit_anchor(url: str | None, file: Path) -> Any:
+    """Does the trail still hold the head recorded in the anchor ``file``? (store.anchor.AnchorCheck)"""
+    from jakreg.store.anchor import check_anchor, read_anchor
+
+    anchor = read_anchor(file)
+    with db.open_session(url) as session:
+        return check_anchor(session, anchor)
+
+
 def audit_events(
     url: str | None = None, *, patient: str | None = None, limit: int = 50
 ) -> list[Any]:

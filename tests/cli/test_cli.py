@@ -180,3 +180,30 @@ def test_audit_verify_names_a_row_changed_behind_the_trail(tmp_path: Path) -> No
     assert "error: the data do not match the audit trail: 1 difference(s)" in output
     code, output = run("audit", "verify", "--db", db, "--skip-data")
     assert code == 0, output
+
+
+def test_audit_verify_with_an_anchor_finds_a_truncated_trail(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = str(tmp_path / "study.db")
+    assert run("init", "--db", db)[0] == 0
+    folder = write_study(tmp_path / "s")
+    code, output = run("import", str(folder), "--db", db)
+    assert code == 0, output
+    anchor = tmp_path / "s.anchor.json"
+    assert f"Audit anchor: {anchor}" in output
+    for what, out in (("export", tmp_path / "out.xlsx"), ("backup", tmp_path / "b.db")):
+        code, output = run(what, "--db", db, "--out", str(out))
+        assert code == 0, output
+        assert json.loads((tmp_path / f"{out.name}.anchor.json").read_text())["written_for"] == what
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM audit_event WHERE id > (SELECT max(id) - 2 FROM audit_event)")
+    code, output = run("audit", "verify", "--db", db, "--skip-data")
+    assert code == 0, output  # the chain alone cannot tell
+    code, output = run("audit", "verify", "--db", db, "--anchor", str(anchor), "--skip-data")
+    assert code == 1
+    assert "error: the audit trail was truncated: it holds" in output
+    code, output = run("audit", "verify", "--db", str(tmp_path / "b.db"),
+                       "--anchor", str(tmp_path / "b.db.anchor.json"))  # fmt: skip
+    assert code == 0, output
+    assert "0 event(s) since" in output

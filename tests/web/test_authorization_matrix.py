@@ -138,6 +138,8 @@ CASES: list[Case] = [
     ),
     Case("DELETE", "/api/v1/patients/{pid}/labs/{lab}?version=99", DELETE, api=True),
     Case("GET", "/api/v1/audit", AUDIT, api=True),
+    # fixes-b:
+    Case("GET", "/api/v1/audit/head", ADMIN_ONLY, api=True),
 ]
 
 # Routes covered by their own tests rather than the matrix.

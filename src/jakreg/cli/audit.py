@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,9 +24,37 @@ app.add_typer(audit_app, name="audit")
 SHOWN_DIFFERENCES = 50
 
 
+def anchor_beside(db: str | None, path: Path, written_for: str) -> None:
+    """Write the trail's head beside an import's input or an output, and say where (a warning if the
+    file cannot be written: the work itself is done)."""
+    from jakreg.study import anchor_beside as write
+
+    try:
+        written = write(db, path, written_for)
+    except OSError as exc:
+        err.print(
+            f"[yellow]warning:[/] the audit anchor could not be written beside {path} ({exc})"
+        )
+        return
+    data = json.loads(written.read_text(encoding="utf-8"))
+    out.print(
+        f"Audit anchor: {written} ({data['events']} event(s), head "
+        f"{str(data['head_hash'])[:16]}…); keep a copy outside the database's reach "
+        f"(check with jakreg audit verify --anchor {written.name})."
+    )
+
+
 @audit_app.command("verify")
 def audit_verify(
     db: DbOption = None,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor",
+            help="An anchor file (*.anchor.json, or the JSON of GET /api/v1/audit/head): the trail "
+            "must still hold its head event, with no fewer events (finds a truncated trail).",
+        ),
+    ] = None,
     skip_data: Annotated[
         bool,
         typer.Option(
@@ -33,10 +63,11 @@ def audit_verify(
         ),
     ] = False,
 ) -> None:
-    """Check the hash chain of the audit trail, then replay the trail against the data.
+    """Check the hash chain of the audit trail, an anchor if given, then the data against the trail.
 
-    The chain proves no event was edited or removed from the middle; the replay names every row of
-    patient data that differs from the trail's last after-image (changed, added or deleted with SQL
+    The chain proves no event was edited or removed from the middle; an anchor (written beside every
+    import, export, report and backup) proves none was removed from the end; the replay names every row
+    of patient data that differs from the trail's last after-image (changed, added or deleted with SQL
     behind jakreg's back). See docs/audit.md for what each check can and cannot detect.
     """
     from jakreg.study import replay_audit, verify_audit
@@ -45,6 +76,19 @@ def audit_verify(
     if broken is not None:
         fail(f"the audit trail is broken at event {broken.event_id}: {broken.reason}")
     out.print(f"The audit trail is intact: {n} event(s), every link verified.")
+    if anchor is not None:
+        from jakreg.study import check_audit_anchor
+
+        checked = check_audit_anchor(db, anchor)
+        if not checked.ok:
+            fail(checked.problem)
+        a = checked.anchor
+        since = checked.events - a.events
+        out.print(
+            f"The trail holds the anchor of {a.written_at or anchor.name}: event "
+            f"{a.head_event_id} ({a.head_hash[:16]}…) is event {a.events} of the chain; "
+            f"{since} event(s) since."
+        )
     if skip_data:
         return
     replayed = replay_audit(db)

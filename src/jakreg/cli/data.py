@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from jakreg.cli.audit import anchor_beside
 from jakreg.cli.base import (
     CentreOption,
     DbOption,
@@ -196,6 +197,7 @@ def import_(
         )
     else:
         out.print(f"Nothing changed: every row of {path} is already in the database.")
+    anchor_beside(db, path, "import")
 
 
 @app.command()
@@ -230,6 +232,7 @@ def export(
             out_path, db, fmt=fmt.value, centre=centre, include_local_ids=include_local_ids
         )
     out.print(f"Exported to {out_path} ({len(written)} file(s)).")
+    anchor_beside(db, out_path, "export")
 
 
 @app.command()

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from jakreg.cli.audit import anchor_beside
 from jakreg.cli.base import (
     CentreOption,
     DbOption,
@@ -58,6 +59,7 @@ def report(
         suppress_below=suppress_below,
     )
     _print_report(files)
+    anchor_beside(db, out_dir, "report")
 
 
 def _print_report(files: Any) -> None:

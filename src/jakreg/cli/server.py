@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from jakreg import __version__
+from jakreg.cli.audit import anchor_beside
 from jakreg.cli.base import (
     DbOption,
     app,
@@ -30,6 +31,7 @@ def backup(
     out.print(
         f"Backed up {summary.database} to {summary.file}: {summary.rows:,} rows, {summary.bytes:,} bytes."
     )
+    anchor_beside(f"sqlite:///{summary.file}", summary.file, "backup")  # the head of the copy
 
 
 @app.command()

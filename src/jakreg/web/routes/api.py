@@ -401,3 +401,23 @@ def audit(
         )
         for e in rows
     ]  # fmt: skip
+
+
+class AuditHeadOut(BaseModel):
+    """The trail's head: save it as a file and check it later with ``jakreg audit verify --anchor``."""
+
+    events: int
+    head_event_id: int | None
+    head_hash: str
+    written_at: str
+    written_for: str
+    format: str
+
+
+@router.get("/audit/head", response_model=AuditHeadOut, responses=ERRORS)
+def audit_head(scope: Api) -> AuditHeadOut:
+    """The audit trail's event count and last hash (admins), for an anchor kept outside the server."""
+    from jakreg.store.anchor import head
+
+    scope.require_admin()
+    return AuditHeadOut(**head(scope.session, "server").to_dict())
