@@ -145,7 +145,10 @@ def verify_chain(session: Session) -> BrokenLink | None:
     # Ids may have gaps (a rolled-back transaction uses up sequence numbers on PostgreSQL), so a
     # deleted event shows as the next event's link pointing at a hash that is no longer there.
     prev = GENESIS
-    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(5000):
+    # yield_per as an execution option streams (a server-side cursor on PostgreSQL); on the result
+    # alone psycopg would fetch the whole trail into memory first
+    query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=5000)
+    for event in session.scalars(query):
         if event.prev_hash != prev:
             return BrokenLink(
                 event.id,

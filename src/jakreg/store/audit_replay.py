@@ -104,11 +104,12 @@ def _trail_states(
         select(AuditEvent.entity_pk, AuditEvent.action, AuditEvent.after, AuditEvent.patient_id)
         .where(AuditEvent.entity == entity, AuditEvent.entity_pk.is_not(None))
         .order_by(AuditEvent.entity_pk, AuditEvent.id)
+        .execution_options(yield_per=5000)  # streamed (a server-side cursor on PostgreSQL)
     )
     pk: int | None = None
     pid: str | None = None
     state: dict[str, Any] | None = None
-    for event_pk, action, after, patient_id in session.execute(query).yield_per(5000):
+    for event_pk, action, after, patient_id in session.execute(query):
         if event_pk != pk:
             if pk is not None and state is not None:
                 yield pk, pid, state
@@ -133,9 +134,9 @@ def _table_rows(
 ) -> Iterator[tuple[int, str | None, dict[str, Any]]]:
     spec = next(s for s in SHEETS if s.name == sheet)
     table = TABLE_FOR_SHEET[sheet].__table__
-    query = select(*table.columns).order_by(table.c.id)
+    query = select(*table.columns).order_by(table.c.id).execution_options(yield_per=5000)
     lock = sheet == "patients"
-    for row in session.execute(query).yield_per(5000):
+    for row in session.execute(query):
         values = from_record(spec, row, d)  # type: ignore[arg-type]  # a plain row: same attributes
         if lock:
             values.update({c: getattr(row, c) for c in LOCK_COLUMNS})
