@@ -192,7 +192,9 @@ def test_audit_verify_with_an_anchor_finds_a_truncated_trail(tmp_path: Path) -> 
     assert code == 0, output
     anchor = tmp_path / "s.anchor.json"
     assert f"Audit anchor: {anchor}" in output
-    for what, out in (("export", tmp_path / "out.xlsx"), ("backup", tmp_path / "b.db")):
+    outputs = (("export", tmp_path / "out.xlsx"), ("report", tmp_path / "rep"),
+               ("backup", tmp_path / "b.db"))  # fmt: skip
+    for what, out in outputs:
         code, output = run(what, "--db", db, "--out", str(out))
         assert code == 0, output
         assert json.loads((tmp_path / f"{out.name}.anchor.json").read_text())["written_for"] == what

@@ -40,7 +40,7 @@ def anchor_beside(db: str | None, path: Path, written_for: str) -> None:
     out.print(
         f"Audit anchor: {written} ({data['events']} event(s), head "
         f"{str(data['head_hash'])[:16]}…); keep a copy outside the database's reach "
-        f"(check with jakreg audit verify --anchor {written.name})."
+        f"(check with jakreg audit verify --anchor {written})."
     )
 
 
