@@ -233,3 +233,32 @@ def test_locked_patient_is_not_changed_by_an_import(db_url: str, tmp_path: Path)
         "admin; its records are read-only (value 'BCN-01'). Fix: ask an admin to unlock the "
         "patient in the server, then import again"
     )
+
+
+def test_an_import_limited_to_a_centre_does_not_tell_of_other_centres(
+    db_url: str, tmp_path: Path
+) -> None:
+    """`jakreg import --centre MAD`: BCN's patients are, to the checks, not there (issue 16 item 6)."""
+    import_path(write_study(tmp_path / "a"), db_url, actor="alice", today=TODAY)
+    mad = {"centre": "MAD", "name": "Test centre Madrid", "country": "ES"}
+    import_path(write_study(tmp_path / "m", {"centres": [mad]}), db_url, actor="alice")
+    patient = dict(BASE["patients"][0], centre="MAD", local_id="M-1")  # BCN-01's pseudonym
+    with pytest.raises(ValidationFailed) as failed:
+        import_path(write_study(tmp_path / "p", {"centres": [mad], "patients": [patient]}),
+                    db_url, actor="m", centre="MAD")  # fmt: skip
+    assert [str(p) for p in failed.value.log.kept] == [
+        "patients.csv, sheet patients, row 2, column patient_id: this patient_id cannot be used "
+        "for a new patient of centre MAD (value 'BCN-01'). Fix: leave patient_id blank and the "
+        "server allocates the next one of the centre's series (MAD-0001, MAD-0002, ...), or use a "
+        "pseudonym of that series"
+    ]
+    # a row naming BCN's patient is told exactly what a row naming a patient nobody holds is told
+    told = []
+    for pid in ("BCN-01", "NOBODY-1"):
+        lab = dict(BASE["labs"][0], patient_id=pid)
+        with pytest.raises(ValidationFailed) as failed:
+            import_path(write_study(tmp_path / pid, {"labs": [lab]}), db_url, actor="m",
+                        centre="MAD")  # fmt: skip
+        told.append([str(p).replace(pid, "<ID>") for p in failed.value.log.kept])
+    assert told[0] == told[1]
+    assert "refers to patients <ID>, which is neither in the file nor in the database" in told[0][0]
