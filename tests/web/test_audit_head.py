@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,7 +14,7 @@ from sqlalchemy import func, select, text
 from jakreg.store import db
 from jakreg.store.tables import AuditEvent
 from jakreg.study import check_audit_anchor
-from tests.web.conftest import BASE_URL
+from tests.web.conftest import BASE_URL, login
 
 
 def _api(app: FastAPI, token: str) -> TestClient:
@@ -42,3 +44,22 @@ def test_the_published_head_is_an_anchor(
     assert problem is not None
     assert problem.startswith("the audit trail was truncated")
     assert _api(app, tokens["centre_editor"]).get("/api/v1/audit/head").status_code == 403
+
+
+def test_admins_downloads_carry_the_head(app: FastAPI, seeded_url: str, tmp_path: Path) -> None:
+    admin, editor = login(app, "ada"), login(app, "eddie")
+    r = admin.get("/export")
+    assert r.status_code == 200
+    saved = tmp_path / "export.anchor.json"
+    saved.write_text(r.headers["x-jakreg-audit-head"])
+    checked = check_audit_anchor(seeded_url, saved)
+    assert checked.ok
+    assert checked.anchor.written_for == "export"
+    assert "x-jakreg-audit-head" not in editor.get("/export").headers  # admins only
+    r = admin.get("/report")
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+        (tmp_path / "report.anchor.json").write_bytes(archive.read("audit.anchor.json"))
+    assert check_audit_anchor(seeded_url, tmp_path / "report.anchor.json").ok
+    with zipfile.ZipFile(io.BytesIO(editor.get("/report").content)) as archive:
+        assert "audit.anchor.json" not in archive.namelist()

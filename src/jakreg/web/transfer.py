@@ -16,6 +16,7 @@ from pathlib import Path
 from jakreg.export.workbook import template_book, write_workbook
 from jakreg.ingest.problems import Problem, ProblemLog, ValidationFailed
 from jakreg.ingest.validate import ValidRow
+from jakreg.store.anchor import head, write_anchor
 from jakreg.store.audit import AuditWriter, Change
 from jakreg.store.derive import DERIVATION_INPUTS, derive_patients
 from jakreg.store.repository import ImportSummary, upsert_study
@@ -25,6 +26,7 @@ from jakreg.web import errors
 from jakreg.web.errors import BadInput, Forbidden
 from jakreg.web.scope import Scope
 
+ANCHOR_IN_ARCHIVE = "audit.anchor.json"
 UPLOAD_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
 LOCKED_IN_UPLOAD = "patient {patient_id} is locked (by {by}); its rows cannot be imported"
 
@@ -132,6 +134,8 @@ def report_archive(scope: Scope, centre: str, folder: Path, db_url: str) -> Path
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     name = f"jakreg-report-{label}-{stamp}"
     files = write_report(db_url, folder / name, centre=chosen or None)
+    if scope.principal.is_admin:  # the trail's head, as GET /api/v1/audit/head gives it to admins
+        write_anchor(head(scope.session, "report"), files.out / ANCHOR_IN_ARCHIVE)
     archive = Path(shutil.make_archive(str(folder / name), "zip", root_dir=files.out))
     AuditWriter(scope.session).write(
         Change(

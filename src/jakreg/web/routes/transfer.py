@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import FileResponse
 
 from jakreg.ingest.problems import ValidationFailed
+from jakreg.store.anchor import head
 from jakreg.web import errors
 from jakreg.web.deps import Config, Web, form_fields
 from jakreg.web.errors import BadInput
@@ -90,13 +92,20 @@ def _send(make: Callable[[Path], Path], prefix: str, media_type: str) -> Respons
     )
 
 
+AUDIT_HEAD_HEADER = "X-Jakreg-Audit-Head"
+
+
 @router.get("/export")
 def export(who: Web, centre: str = "") -> Response:
-    return _send(
+    response = _send(
         lambda folder: export_workbook(who.scope, centre, folder)[0],
         "jakreg-export-",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+    if who.principal.is_admin:  # the anchor of GET /api/v1/audit/head, as one JSON line
+        anchor = head(who.scope.session, "export").to_dict()
+        response.headers[AUDIT_HEAD_HEADER] = json.dumps(anchor, separators=(",", ":"))
+    return response
 
 
 @router.get("/report")
