@@ -13,7 +13,15 @@ import traceback
 from pathlib import Path
 
 from jakreg import __version__
-from jakreg.cli import audit, data, reports, scores, server, users  # noqa: F401  (register commands)
+from jakreg.cli import (  # noqa: F401  (register commands)
+    audit,
+    data,
+    quality,
+    reports,
+    scores,
+    server,
+    users,
+)
 from jakreg.cli.base import app, err
 from jakreg.errors import JakregError
 
