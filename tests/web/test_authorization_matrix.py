@@ -27,38 +27,39 @@ from tests.web.webdata import (
     OWN_PATIENT,
 )
 
-ROLES = ("admin", "centre_editor", "centre_viewer", "analyst", "anonymous")
+ROLES = ("admin", "centre_editor", "centre_viewer", "analyst", "monitor", "anonymous")
 WHERE = ("own", "other")
 
 # Expected status per kind of route: role -> (own centre, other centre).
 READ = {"admin": (200, 200), "centre_editor": (200, 404), "centre_viewer": (200, 404),
-        "analyst": (200, 200)}  # fmt: skip
+        "analyst": (200, 200), "monitor": (200, 200)}  # fmt: skip
 EDIT_OK = 422  # permitted: validation refuses the deliberately invalid values
 EDIT = {"admin": (EDIT_OK, EDIT_OK), "centre_editor": (EDIT_OK, 404),
-        "centre_viewer": (403, 404), "analyst": (403, 403)}  # fmt: skip
+        "centre_viewer": (403, 404), "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 EDIT_FORM = {"admin": (200, 200), "centre_editor": (200, 404), "centre_viewer": (403, 404),
-             "analyst": (403, 403)}  # fmt: skip
+             "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 DELETE = {"admin": (409, 409), "centre_editor": (409, 404), "centre_viewer": (403, 404),
-          "analyst": (403, 403)}  # fmt: skip
+          "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 NEW_PATIENT = {"admin": (EDIT_OK, EDIT_OK), "centre_editor": (EDIT_OK, 403),
-               "centre_viewer": (403, 403), "analyst": (403, 403)}  # fmt: skip
+               "centre_viewer": (403, 403), "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 LOCK_WEB = {"admin": (303, 303), "centre_editor": (303, 404), "centre_viewer": (403, 404),
-            "analyst": (403, 403)}  # fmt: skip
+            "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 LOCK_API = {k: tuple(200 if s == 303 else s for s in v) for k, v in LOCK_WEB.items()}
 UNLOCK = {"admin": (409, 409), "centre_editor": (403, 404), "centre_viewer": (403, 404),
-          "analyst": (403, 403)}  # fmt: skip
-EVERYONE = dict.fromkeys(("admin", "centre_editor", "centre_viewer", "analyst"), (200, 200))
-REDIRECT = dict.fromkeys(("admin", "centre_editor", "centre_viewer", "analyst"), (303, 303))
+          "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
+SIGNED_IN = ("admin", "centre_editor", "centre_viewer", "analyst", "monitor")
+EVERYONE = dict.fromkeys(SIGNED_IN, (200, 200))
+REDIRECT = dict.fromkeys(SIGNED_IN, (303, 303))
 ADMIN_ONLY = {"admin": (200, 200), "centre_editor": (403, 403), "centre_viewer": (403, 403),
-              "analyst": (403, 403)}  # fmt: skip
+              "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 ADMIN_ONLY_POST = {**ADMIN_ONLY, "admin": (EDIT_OK, EDIT_OK)}
 EDITORS = {"admin": (200, 200), "centre_editor": (200, 200), "centre_viewer": (403, 403),
-           "analyst": (403, 403)}  # fmt: skip
+           "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 UPLOAD = {**EDITORS, "admin": (EDIT_OK, EDIT_OK), "centre_editor": (EDIT_OK, 403)}
 AUDIT = {"admin": (200, 200), "centre_editor": (200, 200), "centre_viewer": (200, 200),
-         "analyst": (403, 403)}  # fmt: skip
+         "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 EXPORT = {"admin": (200, 200), "centre_editor": (200, 403), "centre_viewer": (200, 403),
-          "analyst": (200, 200)}  # fmt: skip
+          "analyst": (200, 200), "monitor": (200, 200)}  # fmt: skip
 
 BAD_LAB = {"date": "not a date", "analyte": "alt", "value": "1", "unit": "U/L"}
 BAD_PATIENT = {"sex": "sometimes", "birth_year_month": "2012-05"}
@@ -258,7 +259,7 @@ def _leaks(role: str, what: str, body: str) -> list[str]:
     forbidden: list[str] = []
     if role in ("centre_editor", "centre_viewer", "anonymous"):
         forbidden += [OTHER_LOCAL_ID, OTHER_MARKER, "Test centre Madrid"]
-    if role in ("analyst", "anonymous"):
+    if role in ("analyst", "monitor", "anonymous"):
         forbidden += [OWN_LOCAL_ID, OTHER_LOCAL_ID]
     return [f"{what} as {role} shows {text!r}" for text in forbidden if text in body]
 

@@ -48,7 +48,7 @@ def patients(
             "sources": [s.value for s in Source],
             "statuses": [s.value for s in VitalStatus],
             "drugs": [d.value for d in Drug],
-            "shows_local_ids": who.principal.role.value != "analyst",
+            "shows_local_ids": who.principal.role.value not in ("analyst", "monitor"),
         },
     )
 
