@@ -205,6 +205,13 @@ CASES += [
     ),
     Case("GET", "/api/v1/quality", EVERYONE, api=True),
     Case("GET", "/api/v1/quality?centre={centre}", READ, api=True),
+    Case("GET", "/account/notifications", EVERYONE),
+    Case(
+        "POST",
+        "/account/notifications",
+        dict.fromkeys(SIGNED_IN, (422, 422)),
+        form={"email": "not an address", "frequency": "daily"},
+    ),
 ]
 
 # Routes covered by their own tests rather than the matrix.

@@ -99,3 +99,28 @@ def test_bad_csrf_is_refused(clients: dict[str, TestClient], seeded_url: str) ->
                                 data={"csrf_token": "forged", "sheet": "labs", "field": "value",
                                       "record": str(_lab(seeded_url)), "text": "x"})  # fmt: skip
     assert r.status_code == 403
+
+
+def test_notification_preferences_on_the_account_page(clients: dict[str, TestClient]) -> None:
+    eddie = clients["centre_editor"]
+    page = eddie.get("/account/notifications")
+    assert 'name="frequency"' in page.text
+    csrf = csrf_of(page.text)
+    r = eddie.post(
+        "/account/notifications", data={"csrf_token": csrf, "email": "", "frequency": "daily"}
+    )
+    assert r.status_code == 422
+    assert "give an e-mail address, or choose none" in r.text
+    r = eddie.post(
+        "/account/notifications",
+        data={"csrf_token": csrf, "email": "e@x.test", "frequency": "hourly"},
+    )
+    assert r.status_code == 422
+    assert "frequency &#39;hourly&#39;: use one of immediate, daily, none" in r.text  # autoescaped
+    r = eddie.post(
+        "/account/notifications",
+        data={"csrf_token": csrf, "email": "e@x.test", "frequency": "daily"},
+    )
+    assert r.status_code == 200
+    assert "Saved." in r.text
+    assert 'value="e@x.test"' in eddie.get("/account/notifications").text

@@ -152,3 +152,50 @@ def quality_page(request: Request, who: Web, centre: str = "") -> Response:
         {"who": who, "findings": found, "centre": centre, "rules": RULES, "by_rule": by_rule,
          "centres": who.scope.visible_centre_codes(), "can_raise": may(who.principal.role, "raise")},
     )  # fmt: skip
+
+
+# --- e-mail notifications: the user's own address and how often -----------------------------------
+
+
+def _notifications_page(request: Request, who: WebUser, *, error: str = "", saved: bool = False,
+                        status: int = 200, email: str | None = None,
+                        frequency: str | None = None) -> Response:  # fmt: skip
+    from jakreg.notify.send import preference
+    from jakreg.notify.settings import FREQUENCIES
+
+    current = preference(who.scope.session, who.user.id)
+    return render(
+        request, "notifications.html",
+        {"who": who, "error": error, "saved": saved, "frequencies": FREQUENCIES,
+         "email": email if email is not None else (current.email if current else "") or "",
+         "frequency": frequency or (current.frequency if current else "none")},
+        status=status,
+    )  # fmt: skip
+
+
+@router.get("/account/notifications")
+def notifications(request: Request, who: Web) -> Response:
+    return _notifications_page(request, who)
+
+
+@router.post("/account/notifications")
+async def save_notifications(request: Request, who: Web) -> Response:
+    from jakreg.notify.send import set_preference
+    from jakreg.notify.settings import NotifySettingsError
+
+    form = await form_fields(request, who)
+
+    def run() -> Response:
+        email, frequency = str(form.get("email", "")), str(form.get("frequency", ""))
+        try:
+            if frequency != "none" and not email.strip():
+                raise NotifySettingsError("give an e-mail address, or choose none")
+            set_preference(who.scope.session, who.user, email=email, frequency=frequency)
+        except NotifySettingsError as exc:
+            who.scope.session.rollback()
+            return _notifications_page(request, who, error=str(exc), status=422, email=email,
+                                       frequency=frequency)  # fmt: skip
+        who.scope.session.commit()
+        return _notifications_page(request, who, saved=True)
+
+    return await run_in_threadpool(run)
