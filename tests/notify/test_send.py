@@ -270,3 +270,18 @@ def test_starttls_required_but_not_offered_fails_without_retry(
     assert waits == []
     assert "STARTTLS" in (session.scalars(select(Digest)).one().outcome or "")
     assert recorder.messages == []
+
+
+def test_a_digest_given_up_on_does_not_swallow_new_events(
+    session: Session, smtp: tuple[Recorder, int]
+) -> None:
+    from jakreg.notify.send import MAX_RUNS_FOR_A_DIGEST
+
+    recorder, port = smtp
+    _raise_query(session)
+    for _ in range(MAX_RUNS_FOR_A_DIGEST):
+        send(session, settings(free_port(), retries=1), now=NOW)
+    assert send(session, settings(port), now=NOW).sent == 0  # the old digest is no longer tried
+    _raise_query(session)
+    assert send(session, settings(port), now=NOW).sent == 1
+    assert b"1 update(s)" in recorder.messages[0][1]

@@ -124,3 +124,24 @@ def test_notification_preferences_on_the_account_page(clients: dict[str, TestCli
     assert r.status_code == 200
     assert "Saved." in r.text
     assert 'value="e@x.test"' in eddie.get("/account/notifications").text
+
+
+def test_a_locked_record_can_be_queried_but_not_corrected(
+    seeded_url: str, clients: dict[str, TestClient]
+) -> None:
+    mona, eddie, ada = clients["monitor"], clients["centre_editor"], clients["admin"]
+    lab = _lab(seeded_url)
+    r = eddie.post(f"/patients/{OWN_PATIENT}/lock", data={"csrf_token": page_csrf(eddie)})
+    assert r.status_code == 303
+    form = mona.get(f"/patients/{OWN_PATIENT}/new-query?sheet=labs&record={lab}&field=value")
+    r = mona.post(f"/patients/{OWN_PATIENT}/new-query",
+                  data={"csrf_token": csrf_of(form.text), "sheet": "labs", "record": str(lab),
+                        "field": "value", "text": "Check please"})  # fmt: skip
+    assert r.status_code == 303
+    edit = eddie.get(f"/patients/{OWN_PATIENT}/labs/{lab}/edit")
+    assert edit.status_code == 423
+    assert (
+        ada.post(f"/patients/{OWN_PATIENT}/unlock", data={"csrf_token": page_csrf(ada)}).status_code
+        == 303
+    )
+    assert eddie.get(f"/patients/{OWN_PATIENT}/labs/{lab}/edit").status_code == 200

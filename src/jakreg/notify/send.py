@@ -75,7 +75,12 @@ def plan(session: Session, now: dt.datetime) -> list[Digest]:
             if last is not None and now - _utc(last) < DAY:
                 continue
         digest = session.scalar(
-            select(Digest).where(Digest.user_pk == user.id, Digest.state.in_(("pending", "failed")))
+            select(Digest).where(
+                Digest.user_pk == user.id,
+                Digest.state.in_(("pending", "failed")),
+                Digest.attempts
+                < MAX_RUNS_FOR_A_DIGEST,  # given up on: its events wait in a new one
+            )
         )
         if digest is None:
             digest = Digest(user_pk=user.id, email=setting.email or "", created_at=now,
