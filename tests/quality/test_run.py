@@ -70,3 +70,18 @@ def test_cli_formats(study_url: str) -> None:
     assert "no centre 'XXX' in the database" in result.output
     result = runner.invoke(app, ["quality", "rules", "--format", "json"])
     assert "CDC 2000" in result.output
+
+
+def test_required_columns_are_configurable(study_url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["quality", "run", "--db", study_url, "--format", "json",
+                                 "--required", "labs.lln", "--required", "courses.stop_date"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    blanks = {(f["sheet"], f["field"]) for f in json.loads(result.output)["findings"]
+              if f["rule"] == "required_missing"}  # fmt: skip
+    assert blanks == {("labs", "lln"), ("courses", "stop_date")}
+    bad = runner.invoke(app, ["quality", "run", "--db", study_url, "--required", "labs.colour"])
+    assert bad.exit_code == 1
+    assert "required column 'labs.colour': labs has no column 'colour'" in bad.output
+    bad = runner.invoke(app, ["quality", "run", "--db", study_url, "--required", "kitchen.sink"])
+    assert "'kitchen' is not a patient sheet" in bad.output

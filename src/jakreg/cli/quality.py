@@ -39,13 +39,24 @@ def quality_run(
     fmt: Annotated[FindingFormat, typer.Option("--format", help="table, csv or json.")] = (
         FindingFormat.table
     ),
+    required: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--required",
+            help="SHEET.COLUMN that must be filled in (repeat; replaces the default list).",
+        ),
+    ] = None,
 ) -> None:
     """Run every data quality rule over the database (or one centre); print the findings."""
-    from jakreg.quality.run import run
+    from jakreg.quality.catalogue import REQUIRED
+    from jakreg.quality.run import parse_required, run
     from jakreg.store import db as store
 
+    columns = parse_required(required) if required else REQUIRED
     with store.open_session(db) as session:
-        result = run(session, centre=centre, as_of=as_of.date() if as_of else None)
+        result = run(
+            session, centre=centre, as_of=as_of.date() if as_of else None, required=columns
+        )
     rows = [f.to_dict() for f in result.findings]
     if fmt is FindingFormat.json:
         out.print_json(json.dumps({"patients": result.patients, "centres": result.centres,

@@ -23,6 +23,32 @@ class UnknownCentreError(JakregError):
     """The centre asked for is not in the database."""
 
 
+class RequiredColumnError(JakregError):
+    """A required column given as SHEET.COLUMN names no sheet or column of the study."""
+
+
+def parse_required(items: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """``["patients.sex", "doses.weight_kg"]`` -> ``{"patients": ("sex",), "doses": ("weight_kg",)}``."""
+    from jakreg.model.sheets import SHEETS_BY_NAME
+
+    out: dict[str, list[str]] = {}
+    for item in items:
+        sheet, _, column = item.partition(".")
+        spec = SHEETS_BY_NAME.get(sheet)
+        if spec is None or sheet == "centres" or sheet not in ("patients", *SHEETS):
+            raise RequiredColumnError(
+                f"required column {item!r}: {sheet!r} is not a patient sheet; use SHEET.COLUMN with "
+                f"one of: patients, {', '.join(SHEETS)}"
+            )
+        if column not in spec.columns or column == "patient_id":
+            raise RequiredColumnError(
+                f"required column {item!r}: {sheet} has no column {column!r}; columns: "
+                f"{', '.join(c for c in spec.columns if c != 'patient_id')}"
+            )
+        out.setdefault(sheet, []).append(column)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 @dataclass(frozen=True)
 class QualityRun:
     """The findings of one run, with what was checked."""
