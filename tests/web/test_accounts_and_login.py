@@ -172,7 +172,7 @@ def test_user_commands(seeded_url: str) -> None:
     assert "newbie" in names
     assert names == sorted(names)
     actions = [e.action for e in _events(seeded_url, "user_create")]
-    assert len(actions) == 6  # five from the set-up, one here
+    assert len(actions) == 7  # six from the set-up (one per role and otto), one here
     assert verify_audit(seeded_url)[1] is None
 
 

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from jakreg.store import db
 from jakreg.store.tables import LabResult, Patient
@@ -27,38 +28,39 @@ from tests.web.webdata import (
     OWN_PATIENT,
 )
 
-ROLES = ("admin", "centre_editor", "centre_viewer", "analyst", "anonymous")
+ROLES = ("admin", "centre_editor", "centre_viewer", "analyst", "monitor", "anonymous")
 WHERE = ("own", "other")
 
 # Expected status per kind of route: role -> (own centre, other centre).
 READ = {"admin": (200, 200), "centre_editor": (200, 404), "centre_viewer": (200, 404),
-        "analyst": (200, 200)}  # fmt: skip
+        "analyst": (200, 200), "monitor": (200, 200)}  # fmt: skip
 EDIT_OK = 422  # permitted: validation refuses the deliberately invalid values
 EDIT = {"admin": (EDIT_OK, EDIT_OK), "centre_editor": (EDIT_OK, 404),
-        "centre_viewer": (403, 404), "analyst": (403, 403)}  # fmt: skip
+        "centre_viewer": (403, 404), "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 EDIT_FORM = {"admin": (200, 200), "centre_editor": (200, 404), "centre_viewer": (403, 404),
-             "analyst": (403, 403)}  # fmt: skip
+             "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 DELETE = {"admin": (409, 409), "centre_editor": (409, 404), "centre_viewer": (403, 404),
-          "analyst": (403, 403)}  # fmt: skip
+          "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 NEW_PATIENT = {"admin": (EDIT_OK, EDIT_OK), "centre_editor": (EDIT_OK, 403),
-               "centre_viewer": (403, 403), "analyst": (403, 403)}  # fmt: skip
+               "centre_viewer": (403, 403), "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 LOCK_WEB = {"admin": (303, 303), "centre_editor": (303, 404), "centre_viewer": (403, 404),
-            "analyst": (403, 403)}  # fmt: skip
+            "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 LOCK_API = {k: tuple(200 if s == 303 else s for s in v) for k, v in LOCK_WEB.items()}
 UNLOCK = {"admin": (409, 409), "centre_editor": (403, 404), "centre_viewer": (403, 404),
-          "analyst": (403, 403)}  # fmt: skip
-EVERYONE = dict.fromkeys(("admin", "centre_editor", "centre_viewer", "analyst"), (200, 200))
-REDIRECT = dict.fromkeys(("admin", "centre_editor", "centre_viewer", "analyst"), (303, 303))
+          "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
+SIGNED_IN = ("admin", "centre_editor", "centre_viewer", "analyst", "monitor")
+EVERYONE = dict.fromkeys(SIGNED_IN, (200, 200))
+REDIRECT = dict.fromkeys(SIGNED_IN, (303, 303))
 ADMIN_ONLY = {"admin": (200, 200), "centre_editor": (403, 403), "centre_viewer": (403, 403),
-              "analyst": (403, 403)}  # fmt: skip
+              "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 ADMIN_ONLY_POST = {**ADMIN_ONLY, "admin": (EDIT_OK, EDIT_OK)}
 EDITORS = {"admin": (200, 200), "centre_editor": (200, 200), "centre_viewer": (403, 403),
-           "analyst": (403, 403)}  # fmt: skip
+           "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 UPLOAD = {**EDITORS, "admin": (EDIT_OK, EDIT_OK), "centre_editor": (EDIT_OK, 403)}
 AUDIT = {"admin": (200, 200), "centre_editor": (200, 200), "centre_viewer": (200, 200),
-         "analyst": (403, 403)}  # fmt: skip
+         "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
 EXPORT = {"admin": (200, 200), "centre_editor": (200, 403), "centre_viewer": (200, 403),
-          "analyst": (200, 200)}  # fmt: skip
+          "analyst": (200, 200), "monitor": (200, 200)}  # fmt: skip
 
 BAD_LAB = {"date": "not a date", "analyte": "alt", "value": "1", "unit": "U/L"}
 BAD_PATIENT = {"sex": "sometimes", "birth_year_month": "2012-05"}
@@ -142,6 +144,78 @@ CASES: list[Case] = [
     Case("GET", "/api/v1/audit/head", ADMIN_ONLY, api=True),
 ]
 
+# quality: data queries (monitor raises and closes, the centre's editors answer) and data quality findings.
+Q_READ = {**READ, "analyst": (403, 403)}
+Q_QUEUE = {**EVERYONE, "analyst": (403, 403)}
+Q_RAISE_FORM = {"admin": (200, 200), "centre_editor": (403, 404), "centre_viewer": (403, 404),
+                "analyst": (403, 403), "monitor": (200, 200)}  # fmt: skip
+Q_RAISE = {k: tuple(EDIT_OK if s == 200 else s for s in v) for k, v in Q_RAISE_FORM.items()}
+Q_ANSWER = {"admin": (EDIT_OK, EDIT_OK), "centre_editor": (EDIT_OK, 404),
+            "centre_viewer": (403, 404), "analyst": (403, 403), "monitor": (403, 403)}  # fmt: skip
+Q_CLOSE = {"admin": (EDIT_OK, EDIT_OK), "centre_editor": (403, 404),
+           "centre_viewer": (403, 404), "analyst": (403, 403), "monitor": (EDIT_OK, EDIT_OK)}  # fmt: skip
+Q_REOPEN = {k: tuple(409 if s == EDIT_OK else s for s in v) for k, v in Q_CLOSE.items()}
+TOO_LONG = "x" * 2001
+RAISE_BODY = {"sheet": "labs", "record": "{lab}", "field": "value", "text": ""}
+CASES += [
+    Case("GET", "/queries", Q_QUEUE),
+    Case("GET", "/queries?centre={centre}&state=open", Q_READ),
+    Case("GET", "/queries/{query}", Q_READ),
+    Case("POST", "/queries/{query}/answer", Q_ANSWER, form={"text": "", "version": "1"}),
+    Case("POST", "/queries/{query}/close", Q_CLOSE, form={"text": TOO_LONG, "version": "1"}),
+    Case("POST", "/queries/{query}/reopen", Q_REOPEN, form={"text": "why", "version": "1"}),
+    Case("GET", "/patients/{pid}/new-query?sheet=labs&record={lab}&field=value", Q_RAISE_FORM),
+    Case("POST", "/patients/{pid}/new-query", Q_RAISE, form=RAISE_BODY),
+    Case("GET", "/quality", EVERYONE),
+    Case("GET", "/quality?centre={centre}", READ),
+    Case("GET", "/api/v1/queries", Q_QUEUE, api=True),
+    Case("GET", "/api/v1/queries?centre={centre}", Q_READ, api=True),
+    Case(
+        "POST",
+        "/api/v1/queries",
+        Q_RAISE,
+        api=True,
+        json={
+            "patient_id": "{pid}",
+            "sheet": "labs",
+            "record_id": "{lab}",
+            "field": "value",
+            "text": "",
+        },
+    ),
+    Case("GET", "/api/v1/queries/{query}", Q_READ, api=True),
+    Case(
+        "POST",
+        "/api/v1/queries/{query}/answer",
+        Q_ANSWER,
+        api=True,
+        json={"text": "", "version": 1},
+    ),
+    Case(
+        "POST",
+        "/api/v1/queries/{query}/close",
+        Q_CLOSE,
+        api=True,
+        json={"text": TOO_LONG, "version": 1},
+    ),
+    Case(
+        "POST",
+        "/api/v1/queries/{query}/reopen",
+        Q_REOPEN,
+        api=True,
+        json={"text": "why", "version": 1},
+    ),
+    Case("GET", "/api/v1/quality", EVERYONE, api=True),
+    Case("GET", "/api/v1/quality?centre={centre}", READ, api=True),
+    Case("GET", "/account/notifications", EVERYONE),
+    Case(
+        "POST",
+        "/account/notifications",
+        dict.fromkeys(SIGNED_IN, (422, 422)),
+        form={"email": "not an address", "frequency": "daily"},
+    ),
+]
+
 # Routes covered by their own tests rather than the matrix.
 ELSEWHERE = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"),
              ("GET", "/api/v1/openapi.json")}  # fmt: skip
@@ -153,7 +227,7 @@ def _route_key(method: str, path: str) -> tuple[str, str]:
     bare = path.split("?")[0]
     bare = bare.replace("{pid}", "{patient_id}").replace("{lab}", "{pk}")
     bare = re.sub(r"/labs(?=/|$)", "/{sheet}", bare)
-    bare = bare.replace("/999999/", "/{token_pk}/")
+    bare = bare.replace("/999999/", "/{token_pk}/").replace("{query}", "{query_id}")
     if bare.startswith("/api/"):
         bare = bare.replace("{pk}", "{record_id}")
     return method, bare
@@ -177,8 +251,29 @@ def _ids(url: str) -> dict[str, dict[str, str]]:
             lab = session.scalar(
                 select(LabResult.id).join(Patient).where(Patient.patient_id == pid).limit(1)
             )
-            out[where] = {"pid": pid, "centre": centre, "lab": str(lab)}
+            out[where] = {
+                "pid": pid,
+                "centre": centre,
+                "lab": str(lab),
+                "query": str(_a_query(session, pid)),
+            }
+        session.commit()
         return out
+
+
+def _a_query(session: Session, pid: str) -> int:
+    """An open data query on the patient's first lab value (quality branch)."""
+    from jakreg.queries.service import raise_query
+    from jakreg.store.users import Role
+    from jakreg.web.scope import Principal
+
+    patient = session.scalars(select(Patient).where(Patient.patient_id == pid)).one()
+    lab = session.scalars(select(LabResult).where(LabResult.patient_pk == patient.id)).first()
+    assert lab is not None
+    setup = Principal(0, "setup", Role.admin, frozenset())
+    centre = OWN if pid == OWN_PATIENT else OTHER
+    return raise_query(session, setup, patient=patient, centre=centre, sheet="labs",
+                       record_pk=lab.id, field="value", text="matrix").id  # fmt: skip
 
 
 def _unlock_all(url: str) -> None:
@@ -201,10 +296,11 @@ def _send(
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         body = None
         if case.json is not None:
+            top = {k: _fill(v, ids) if isinstance(v, str) else v for k, v in case.json.items()}
             values = case.json.get("values")
             filled = {k: _fill(v, ids) if isinstance(v, str) else v
                       for k, v in (values or {}).items()}  # type: ignore[union-attr]  # fmt: skip
-            body = {**case.json, "values": filled}
+            body = {**top, "values": filled} if "values" in case.json else top
         r = client.request(case.method, path, json=body, headers=headers)
         return r.status_code, r.text
     if case.method == "GET":
@@ -260,7 +356,7 @@ def _leaks(role: str, what: str, body: str) -> list[str]:
     forbidden: list[str] = []
     if role in ("centre_editor", "centre_viewer", "anonymous"):
         forbidden += [OTHER_LOCAL_ID, OTHER_MARKER, "Test centre Madrid"]
-    if role in ("analyst", "anonymous"):
+    if role in ("analyst", "monitor", "anonymous"):
         forbidden += [OWN_LOCAL_ID, OTHER_LOCAL_ID]
     return [f"{what} as {role} shows {text!r}" for text in forbidden if text in body]
 

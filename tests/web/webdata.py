@@ -25,6 +25,7 @@ USERS: dict[str, tuple[str, list[str]]] = {
     "centre_editor": ("eddie", [OWN]),
     "centre_viewer": ("vera", [OWN]),
     "analyst": ("anna", []),
+    "monitor": ("mona", []),
 }
 
 

@@ -18,7 +18,7 @@ app.add_typer(user_app, name="user")
 
 RoleOption = Annotated[
     str,
-    typer.Option("--role", help="admin, centre_editor, centre_viewer or analyst."),
+    typer.Option("--role", help="admin, centre_editor, centre_viewer, analyst or monitor."),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +15,7 @@ from jakreg.analysis.options import AnalysisOptions
 from jakreg.analysis.results import StudyResults
 from jakreg.analysis.run import analyse, results_json
 from jakreg.report import figures as fig
-from jakreg.report.context import FigureSlot, ReportContext, build_context
+from jakreg.report.context import FigureSlot, ReportContext, Section, build_context
 from jakreg.report.render import render_html, render_pdf
 
 
@@ -86,6 +86,7 @@ def write_results_folder(
     *,
     suppress_below: int | None = None,
     generated_at: dt.datetime | None = None,
+    extra_sections: Sequence[Section] = (),
 ) -> ReportFiles:
     """Render and write every file of the report for computed results."""
     import time
@@ -93,8 +94,9 @@ def write_results_folder(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ctx: ReportContext = build_context(
-        results, suppress_below=suppress_below, generated_at=generated_at
-    )
+        results, suppress_below=suppress_below, generated_at=generated_at,
+        extra_sections=extra_sections,
+    )  # fmt: skip
     rendered = render_figures(results, ctx.figures)
     timings["figures"] = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
@@ -156,9 +158,14 @@ def write_report(
         results = analyse(url, options, literature_cases=cases, literature_source=source)
     else:
         results = analyse(url, options)
+    from jakreg.report.quality_part import conduct_section, load_conduct
+
+    conduct = conduct_section(load_conduct(url, centre=centre, cutoff=cutoff), suppress_below)
     analysed = time.perf_counter() - t0
     with gc_frozen():
-        files = write_results_folder(results, out, suppress_below=suppress_below)
+        files = write_results_folder(
+            results, out, suppress_below=suppress_below, extra_sections=(conduct,)
+        )
     files.timings["analysis"] = analysed
     return files
 

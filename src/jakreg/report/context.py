@@ -176,6 +176,7 @@ def build_context(
     *,
     suppress_below: int | None = None,
     generated_at: dt.datetime | None = None,
+    extra_sections: Sequence[Section] = (),
 ) -> ReportContext:
     """Everything the templates show; tables already suppressed when `suppress_below` is set."""
     from jakreg.report.tables import tables_for_sharing
@@ -222,6 +223,7 @@ def build_context(
                 tabs("stops", "drug_survival"), figs("km", "cif")),
         Section("literature", "Comparison with published cases", _literature_text(r),
                 tabs("comparison")),
+        *extra_sections,  # e.g. study conduct (jakreg.report.quality_part)
         Section("methods", "Methods", _methods_text(r, suppress_below),
                 items=tuple(_rule_items(r))),
     )  # fmt: skip
@@ -237,7 +239,7 @@ def build_context(
         ),
         headline=headline(r, suppress_below),
         sections=sections,
-        tables=tuple(shared),
+        tables=(*shared, *(t for s in extra_sections for t in s.tables)),
     )
 
 

@@ -23,6 +23,7 @@ class Role(StrEnum):
     centre_editor = "centre_editor"
     centre_viewer = "centre_viewer"
     analyst = "analyst"
+    monitor = "monitor"  # reads every centre without local ids, raises and closes data queries
 
 
 class User(Base):

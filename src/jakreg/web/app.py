@@ -24,7 +24,8 @@ from jakreg.ingest.problems import ValidationFailed
 from jakreg.store import db
 from jakreg.web.errors import ConfigurationError, LoginRequired, WebError
 from jakreg.web.pages import render
-from jakreg.web.routes import api, audit, auth, patients, records, transfer
+from jakreg.web.routes import api, audit, auth, patients, queries_api, records, transfer
+from jakreg.web.routes import queries as queries_pages
 from jakreg.web.settings import Settings
 
 SCHEMA_OUTDATED = (
@@ -77,7 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
         StaticFiles(directory=str(resources.files("jakreg.web") / "static")),
         name="static",
     )
-    for module in (auth, patients, records, transfer, audit, api):
+    for module in (auth, patients, records, transfer, audit, api, queries_pages, queries_api):
         app.include_router(module.router)
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders)

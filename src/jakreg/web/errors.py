@@ -20,6 +20,9 @@ ROLE_CANNOT_EDIT = "your role ({role}) cannot change records"
 CENTRE_NOT_YOURS = "you cannot change records of centre {centre}"
 ADMIN_ONLY = "only an admin can do this"
 NO_AUDIT_ACCESS = "analysts see pooled data only, not the audit trail"
+NO_AUDIT_ACCESS_MONITOR = (
+    "monitors see data without local ids, so not the audit trail (it holds them)"
+)
 LOCKED = (
     "patient {patient_id} is locked by {by} since {at}; it is read-only until an admin unlocks it"
 )

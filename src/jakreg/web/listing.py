@@ -46,7 +46,7 @@ def list_patients(scope: Scope, f: PatientFilter) -> list[dict[str, Any]]:
         # Local ids are searchable only where the caller may see them: own centres (admins: all).
         if scope.principal.role is Role.admin:
             match = or_(match, Patient.local_id == q)
-        elif scope.principal.role is not Role.analyst:
+        elif scope.principal.role not in (Role.analyst, Role.monitor):
             match = or_(
                 match,
                 and_(Patient.local_id == q, Centre.centre.in_(sorted(scope.principal.centres))),

@@ -46,7 +46,7 @@ class Principal:
 
     @property
     def all_centres(self) -> bool:
-        return self.role in (Role.admin, Role.analyst)
+        return self.role in (Role.admin, Role.analyst, Role.monitor)
 
     @property
     def can_edit(self) -> bool:
@@ -111,9 +111,12 @@ class Scope:
         return None if self.principal.all_centres else self.principal.centres
 
     def audit_select(self) -> Select[Any]:
-        """Audit events the caller may read: admins all, centre users their centres', analysts none."""
+        """Audit events the caller may read: admins all, centre users their centres', analysts and monitors
+        none."""
         if self.principal.role is Role.analyst:
             raise Forbidden(errors.NO_AUDIT_ACCESS)
+        if self.principal.role is Role.monitor:  # events hold local ids, which monitors never see
+            raise Forbidden(errors.NO_AUDIT_ACCESS_MONITOR)
         stmt: Select[Any] = select(AuditEvent)
         if not self.principal.is_admin:
             stmt = stmt.where(AuditEvent.centre.in_(sorted(self.principal.centres)))

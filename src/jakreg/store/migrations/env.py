@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-import jakreg.store.users  # noqa: F401  (the server's account tables share Base.metadata)
+import jakreg.store.users
+import jakreg.store.workflow  # noqa: F401  (queries and notifications share Base.metadata)
 from jakreg.store.db import database_url, make_engine
 from jakreg.store.tables import Base
 

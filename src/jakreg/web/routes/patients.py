@@ -17,6 +17,7 @@ from jakreg.web.listing import (
     record_objects,
 )
 from jakreg.web.pages import render
+from jakreg.web.queries_view import query_context
 from jakreg.web.scope import CHILD_SHEETS
 from jakreg.web.timeline import build_timeline
 
@@ -48,7 +49,7 @@ def patients(
             "sources": [s.value for s in Source],
             "statuses": [s.value for s in VitalStatus],
             "drugs": [d.value for d in Drug],
-            "shows_local_ids": who.principal.role.value != "analyst",
+            "shows_local_ids": who.principal.role.value not in ("analyst", "monitor"),
         },
     )
 
@@ -69,6 +70,7 @@ def patient_page(request: Request, patient_id: str, who: Web) -> Response:
             "can_edit": who.principal.edits(centre) and record.patient.locked_by is None,
             "can_lock": who.principal.edits(centre) and record.patient.locked_by is None,
             "can_unlock": who.principal.is_admin and record.patient.locked_by is not None,
+            **query_context(who.scope, record.patient),
         },
     )
 

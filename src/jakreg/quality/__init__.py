@@ -1,0 +1,1 @@
+"""Data quality rules: versioned checks that find doubtful values in the registry, each finding located."""
