@@ -17,6 +17,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from jakreg.ingest.problems import Problem, ProblemLog, Severity
+from jakreg.model.cells import unquote
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 IGNORED_SHEETS = {"readme", "data_dictionary"}
@@ -134,6 +135,7 @@ def _read_csv(path: Path, log: ProblemLog) -> RawSheet | None:
     def rows() -> Iterator[tuple[int, Cells]]:
         try:
             for i, cells in enumerate(reader, start=2):
+                cells = [unquote(c) for c in cells]  # jakreg's CSV formula-injection guard
                 if decimal_comma:
                     cells = [_decimal_comma(c) for c in cells]
                 yield i, list(cells)

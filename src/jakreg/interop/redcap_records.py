@@ -29,6 +29,7 @@ from jakreg.interop.redcap_dictionary import (
     write_dictionary,
 )
 from jakreg.interop.redcap_lint import normalise_header, parse_choices, read_csv_text
+from jakreg.model.cells import csv_text, neutralise, unquote
 
 REPEAT_INSTRUMENT = "redcap_repeat_instrument"
 REPEAT_INSTANCE = "redcap_repeat_instance"
@@ -98,11 +99,8 @@ def _row(
 
 
 def render_records(tables: dict[str, Table]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(records_header())
-    writer.writerows(records_rows(tables))
-    return buf.getvalue()
+    rows = ([neutralise(c) for c in row] for row in records_rows(tables))
+    return csv_text([records_header(), *rows])
 
 
 def write_redcap(tables: dict[str, Table], out: Path) -> list[Path]:
@@ -112,11 +110,8 @@ def write_redcap(tables: dict[str, Table], out: Path) -> list[Path]:
     records.write_text(render_records(tables), encoding="utf-8")
     centres = out / CENTRES_FILE
     header, rows = tables["centres"]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([format_cell(v) for v in row] for row in rows)
-    centres.write_text(buf.getvalue(), encoding="utf-8")
+    text = csv_text([header, *([neutralise(format_cell(v)) for v in row] for row in rows)])
+    centres.write_text(text, encoding="utf-8")
     return [write_dictionary(out / DICTIONARY_FILE), records, centres]
 
 
@@ -244,7 +239,7 @@ class _Records:
             self.problem(None, None, None, f"cannot read the records ({exc})",
                          "export the records from REDCap as CSV")  # fmt: skip
             return
-        reader = csv.reader(text.splitlines())
+        reader = csv.reader(io.StringIO(text, newline=""))
         header = [h.replace("\ufeff", "").strip() for h in next(reader, [])]
         if RECORD_ID not in header:
             self.problem(1, RECORD_ID, None, "the records have no record_id column",
@@ -253,6 +248,7 @@ class _Records:
         columns = self._columns(header)
         for number, cells in enumerate(reader, start=2):
             if any(c.strip() for c in cells):
+                cells = [unquote(c) for c in cells]  # our export's formula-injection guard
                 self._row(number, dict(zip(header, cells, strict=False)), columns)
 
     def _columns(self, header: list[str]) -> dict[str, tuple[str, str | None]]:
