@@ -1,8 +1,9 @@
 """REDCap flat records: export the study as REDCap would, and read a REDCap export back into sheets.
 
 Layout: one row per (record, repeating instrument, instance); ``record_id`` is the pseudonym, the
-``patient`` form is the non-repeating row, ``redcap_data_access_group`` is the centre (lower-case, as
-REDCap spells data access group names). Fields outside a row's instrument are empty strings.
+``patient`` form is the non-repeating row, ``redcap_data_access_group`` is the REDCap unique name of the
+centre's data access group (``SYN-A`` -> ``syna``, see ``redcap_dags``); on import the unique name and the
+centre code are both accepted. Fields outside a row's instrument are empty strings.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from jakreg.export.workbook import Table, format_cell
 from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
 from jakreg.ingest.read import read_workbook
 from jakreg.interop.convert import Converted, Origin
+from jakreg.interop.redcap_dags import centre_of_group, dag_unique_names
 from jakreg.interop.redcap_dictionary import (
     COLUMNS,
     PATIENT_FORM,
@@ -41,11 +44,6 @@ RECORDS_FILE = "records.csv"
 CENTRES_FILE = "centres.csv"
 
 
-def dag_name(centre: str) -> str:
-    """The unique name REDCap gives a data access group called ``centre``."""
-    return re.sub(r"[^a-z0-9]+", "_", centre.lower()).strip("_")
-
-
 def _forms(fields: list[DictionaryField]) -> list[str]:
     return list(dict.fromkeys(f.form for f in fields))
 
@@ -56,8 +54,12 @@ def records_header(fields: list[DictionaryField] | None = None) -> list[str]:
     return [*KEY_COLUMNS, *names, *(f"{form}_complete" for form in _forms(fields))]
 
 
-def records_rows(tables: dict[str, Table]) -> list[list[str]]:
-    """The flat records of ``tables`` (sheet -> header, rows), patients in pseudonym order."""
+def records_rows(tables: dict[str, Table], groups: Iterable[str] = ()) -> list[list[str]]:
+    """The flat records of ``tables`` (sheet -> header, rows), patients in pseudonym order.
+
+    ``groups`` are the data access groups of the project (every centre code): REDCap's unique names
+    are de-duplicated over all of them, so a one-centre export names its group as the project does.
+    """
     fields = dictionary_fields()
     header = records_header(fields)
     index = {name: i for i, name in enumerate(header)}
@@ -65,10 +67,14 @@ def records_rows(tables: dict[str, Table]) -> list[list[str]]:
     for f in fields:
         by_sheet.setdefault(f.sheet, []).append(f)
     columns, patients = tables["patients"]
+    centre_header, centre_rows = tables.get("centres", (["centre"], []))
+    codes = [str(r[centre_header.index("centre")]) for r in centre_rows]
+    codes += [str(r[columns.index("centre")]) for r in patients]
+    unique = dag_unique_names([*groups, *codes])
     out: list[list[str]] = []
     for patient in sorted(patients, key=lambda r: str(r[columns.index("patient_id")])):
         values = dict(zip(columns, patient, strict=True))
-        pid, dag = str(values["patient_id"]), dag_name(str(values["centre"]))
+        pid, dag = str(values["patient_id"]), unique[str(values["centre"])]
         out.append(_row(header, index, pid, "", "", dag, "patients", values, by_sheet))
         for sheet in by_sheet:
             if sheet == "patients" or sheet not in tables:
@@ -98,16 +104,16 @@ def _row(
     return cells
 
 
-def render_records(tables: dict[str, Table]) -> str:
-    rows = ([neutralise(c) for c in row] for row in records_rows(tables))
+def render_records(tables: dict[str, Table], groups: Iterable[str] = ()) -> str:
+    rows = ([neutralise(c) for c in row] for row in records_rows(tables, groups))
     return csv_text([records_header(), *rows])
 
 
-def write_redcap(tables: dict[str, Table], out: Path) -> list[Path]:
+def write_redcap(tables: dict[str, Table], out: Path, groups: Iterable[str] = ()) -> list[Path]:
     """``data_dictionary.csv``, ``records.csv`` and ``centres.csv`` (for jakreg's centre set-up)."""
     out.mkdir(parents=True, exist_ok=True)
     records = out / RECORDS_FILE
-    records.write_text(render_records(tables), encoding="utf-8")
+    records.write_text(render_records(tables, groups), encoding="utf-8")
     centres = out / CENTRES_FILE
     header, rows = tables["centres"]
     text = csv_text([header, *([neutralise(format_cell(v)) for v in row] for row in rows)])
@@ -117,12 +123,18 @@ def write_redcap(tables: dict[str, Table], out: Path) -> list[Path]:
 
 def export_redcap(out: Path, url: str | None = None, *, centre: str | None = None) -> list[Path]:
     """Write the database as a REDCap project (dictionary + records); local ids never leave."""
+    from sqlalchemy import select
+
     from jakreg.store import db
+    from jakreg.store.tables import Centre
     from jakreg.study import database_tables
 
     with db.open_session(url) as session:
         tables = database_tables(session, centre=centre)
-    return write_redcap(tables, out)
+        groups = list(
+            session.scalars(select(Centre.centre))
+        )  # codes only: study set-up, no patient data
+    return write_redcap(tables, out, groups)
 
 
 # --- reading a REDCap export -------------------------------------------------------------------------
@@ -222,6 +234,7 @@ class _Records:
         self.path = path
         self.log = log
         self.centre = centre
+        self.known_centres = known_centres
         self.centres = {_alnum(c): c for c in known_centres}
         self.ours = {f.name: f for f in dictionary_fields()}
         self.forms = {f.form for f in self.ours.values()}
@@ -334,7 +347,10 @@ class _Records:
                 self.problem(number, DAG, None, "the record has no data access group (centre)",
                              "export as a user outside any data access group, or give the centre")  # fmt: skip
             return self.centre
-        return self.centres.get(_alnum(dag)) or dag_name(dag).upper().replace("_", "-")
+        named = centre_of_group(dag, self.known_centres)
+        if named is not None:
+            return named
+        return self.centres.get(_alnum(dag)) or dag.upper().replace("_", "-")
 
 
 def _alnum(text: str) -> str:
