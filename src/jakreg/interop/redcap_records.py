@@ -22,7 +22,6 @@ from jakreg.ingest.read import read_workbook
 from jakreg.interop.convert import Converted, Origin
 from jakreg.interop.redcap_dags import centre_of_group, dag_unique_names
 from jakreg.interop.redcap_dictionary import (
-    COLUMNS,
     PATIENT_FORM,
     RECORD_ID,
     DictionaryField,
@@ -31,7 +30,13 @@ from jakreg.interop.redcap_dictionary import (
     sheet_of,
     write_dictionary,
 )
-from jakreg.interop.redcap_lint import normalise_header, parse_choices, read_csv_text
+from jakreg.interop.redcap_lint import (
+    csv_rows,
+    header_form,
+    normalise_header,
+    parse_choices,
+    read_csv_text,
+)
 from jakreg.model.cells import csv_text, neutralise, unquote
 
 REPEAT_INSTRUMENT = "redcap_repeat_instrument"
@@ -150,7 +155,7 @@ class _Field:
 
 def _read_dictionary(path: Path, log: ProblemLog) -> dict[str, _Field] | None:
     try:
-        rows = list(csv.reader(read_csv_text(path).splitlines()))
+        rows = csv_rows(read_csv_text(path))
     except (OSError, UnicodeDecodeError) as exc:
         log.add(Problem(path.name, None, None, None, None, f"cannot read the data dictionary ({exc})",
                         "export the data dictionary from REDCap as CSV"))  # fmt: skip
@@ -159,13 +164,11 @@ def _read_dictionary(path: Path, log: ProblemLog) -> dict[str, _Field] | None:
         log.add(Problem(path.name, None, None, None, None, "the data dictionary is empty",
                         "export the data dictionary from REDCap as CSV"))  # fmt: skip
         return None
-    want = [normalise_header(c) for c in COLUMNS]
-    got = [normalise_header(c) for c in rows[0]]
-    if got[:4] != want[:4] or normalise_header(COLUMNS[5]) not in got:
+    if header_form(rows[0]) is None:
         log.add(Problem(path.name, None, 1, None, None, "this is not a REDCap data dictionary",
-                        "give the data dictionary CSV exported from REDCap"))  # fmt: skip
+                        "give the data dictionary CSV exported from REDCap (download or API)"))  # fmt: skip
         return None
-    where = got.index(normalise_header(COLUMNS[5]))
+    where = 5  # choices: the same place in both header forms
     fields: dict[str, _Field] = {}
     for row in rows[1:]:
         if len(row) < 4 or not row[0].strip():
@@ -183,7 +186,9 @@ def _find(folder: Path, log: ProblemLog) -> tuple[Path, Path, Path | None] | Non
     if folder.is_file():
         folder = folder.parent
     csvs = sorted(p for p in folder.glob("*.csv")) if folder.is_dir() else []
-    dictionaries = [p for p in csvs if "dictionary" in p.name.lower()]
+    dictionaries = [
+        p for p in csvs if "dictionary" in p.name.lower() or "metadata" in p.name.lower()
+    ]
     centres = folder / CENTRES_FILE
     records = [p for p in csvs if p not in dictionaries and p.name != CENTRES_FILE]
     if len(dictionaries) != 1 or len(records) != 1:
