@@ -64,7 +64,9 @@ async def upload(request: Request, who: Web, settings: Config) -> Response:
             "summary": None,
         }
         try:
-            context["summary"] = import_upload(who.scope, filename, content, centre=centre)
+            context["summary"] = import_upload(
+                who.scope, filename, content, centre=centre, limits=settings.upload_limits
+            )
         except ValidationFailed as exc:
             who.scope.session.rollback()
             context["log"] = exc.log
