@@ -43,7 +43,7 @@ def upload_form(request: Request, who: Web) -> Response:
 
 @router.post("/upload")
 async def upload(request: Request, who: Web, settings: Config) -> Response:
-    form = await form_fields(request, who)
+    form = await form_fields(request, who, limit_mb=settings.upload_limit_mb)
     who.scope.require_editor()
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
