@@ -230,3 +230,37 @@ def test_round_trip_through_the_database_is_lossless(
     if fmt == "redcap":
         want[("patients", "local_id")] = None  # local ids never leave a centre through REDCap
     assert _values(second) == want
+
+
+def test_report_tables_written_from_the_database_carry_no_live_formula(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from jakreg.report.build import write_report
+
+    sheets = {k: [dict(r) for r in v] for k, v in BASE.items()}
+    sheets["courses"][0]["indication"] = neutralise('=HYPERLINK("http://evil.example/x","click")')
+    import_path(write_study(tmp_path / "in", sheets), sqlite_url, actor="test", today=TODAY)
+    files = write_report(sqlite_url, tmp_path / "report", literature=False)
+    cells = [
+        (f.name, cell)
+        for f in sorted((files.out / "tables").glob("*.csv"))
+        for row in csv.reader(io.StringIO(f.read_text(encoding="utf-8"), newline=""))
+        for cell in row
+    ]
+    hostile = [(name, c) for name, c in cells if "HYPERLINK" in c]
+    assert hostile  # the indication is in a report table ...
+    assert all(
+        c == '\'=HYPERLINK("http://evil.example/x","click")' for _, c in hostile
+    )  # ... inert
+    live = [(n, c) for n, c in cells if c.startswith(("=", "+", "@", "\t", "\r"))]
+    assert live == []
+    negative = [c for _, c in cells if c.startswith("-")]
+    assert [c for c in negative if not _is_number(c)] == []  # only plain numbers keep a leading -
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
