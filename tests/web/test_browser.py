@@ -112,3 +112,31 @@ def test_add_a_patient_in_a_real_browser(server: str, tmp_path: Path) -> None:
         finally:
             browser.close()
     assert (shots / "patient-form-error.png").stat().st_size > 5000
+
+
+def test_upload_form_sends_its_csrf_token_before_the_file(server: str, tmp_path: Path) -> None:
+    """The server reads an upload only as far as its CSRF token, which must precede the file: a real
+    browser submitting the real form does send it first, so the upload goes through."""
+    require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    labs = tmp_path / "labs.csv"
+    labs.write_text(
+        "patient_id,date,analyte,value,unit,uln\nBCN-01,2022-01-05,alt,45,U/L,40\n",
+        encoding="utf-8",
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{server}/login")
+            page.fill("#username", "eddie")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            expect(page.locator("h1")).to_have_text("Patients")
+            page.goto(f"{server}/upload")
+            page.set_input_files("#file", str(labs))
+            page.click("button:has-text('Check and import')")
+            expect(page.locator("main")).to_contain_text("1 created, 0 updated")
+        finally:
+            browser.close()

@@ -6,7 +6,6 @@ xlsx fixed zip timestamps and document dates), so an export can be compared with
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -19,6 +18,7 @@ from typing import Any
 from jakreg import __version__
 from jakreg.errors import JakregError
 from jakreg.export.dictionary import data_dictionary
+from jakreg.model.cells import csv_text, neutralise
 from jakreg.model.sheets import SHEETS
 
 Table = tuple[list[str], list[list[Any]]]  # header, rows
@@ -104,11 +104,8 @@ def write_csv_folder(book: Workbook, folder: Path) -> list[Path]:
     written = []
     for name, (header, rows) in book.sheets.items():
         path = folder / f"{name}.csv"
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows([format_cell(v) for v in row] for row in rows)
-        path.write_text(buf.getvalue(), encoding="utf-8")
+        text = csv_text([header, *([neutralise(format_cell(v)) for v in row] for row in rows)])
+        path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
 
@@ -161,6 +158,7 @@ def write_xlsx(book: Workbook, path: Path, *, snapshot: dt.datetime | None = Non
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, dt.date):
                     cell.number_format = "yyyy-mm-dd"
+                _as_text(cell)
     header, rows = dictionary_table()
     ws = wb.create_sheet("data_dictionary")
     ws.append(header)
@@ -168,6 +166,8 @@ def write_xlsx(book: Workbook, path: Path, *, snapshot: dt.datetime | None = Non
         cell.font = Font(bold=True)
     for row in rows:
         ws.append(row)
+        for cell in ws[ws.max_row]:
+            _as_text(cell)
     ws.freeze_panes = "A2"
     when = snapshot or dt.datetime(2000, 1, 1)
     wb.properties.creator = f"jakreg {__version__}"
@@ -178,6 +178,13 @@ def write_xlsx(book: Workbook, path: Path, *, snapshot: dt.datetime | None = Non
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_deterministic_zip(buf.getvalue(), when))
     return path
+
+
+def _as_text(cell: Any) -> None:
+    """Store a text value as text: openpyxl takes a str starting with '=' for a formula, which Excel
+    would run (``=HYPERLINK(...)`` typed by any editor); a text cell is never evaluated."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
 
 
 def _xlsx_value(value: Any) -> Any:

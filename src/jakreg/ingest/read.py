@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from jakreg.ingest.archive import CLI_LIMITS, ArchiveLimits, check_archive
 from jakreg.ingest.problems import Problem, ProblemLog, Severity
+from jakreg.model.cells import unquote
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 IGNORED_SHEETS = {"readme", "data_dictionary"}
@@ -39,8 +41,11 @@ class RawWorkbook:
     sheets: list[RawSheet]
 
 
-def read_workbook(path: Path, log: ProblemLog) -> RawWorkbook:
-    """Open whatever the user gave; every problem goes to ``log`` and unreadable parts are skipped."""
+def read_workbook(path: Path, log: ProblemLog, limits: ArchiveLimits = CLI_LIMITS) -> RawWorkbook:
+    """Open whatever the user gave; every problem goes to ``log`` and unreadable parts are skipped.
+
+    A spreadsheet is first checked against ``limits`` (inflated size, rows per sheet) without parsing.
+    """
     name = path.name or str(path)
     if not path.exists():
         log.add(_file_problem(str(path), "the file or folder does not exist", "check the path"))
@@ -51,6 +56,8 @@ def read_workbook(path: Path, log: ProblemLog) -> RawWorkbook:
         sheet = _read_csv(path, log)
         return RawWorkbook(path, [sheet] if sheet else [])
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        if not check_archive(path, log, limits):
+            return RawWorkbook(path, [])  # a decompression bomb: refused before it is parsed
         return RawWorkbook(path, list(_read_excel(path, log)))
     log.add(
         _file_problem(
@@ -134,6 +141,7 @@ def _read_csv(path: Path, log: ProblemLog) -> RawSheet | None:
     def rows() -> Iterator[tuple[int, Cells]]:
         try:
             for i, cells in enumerate(reader, start=2):
+                cells = [unquote(c) for c in cells]  # jakreg's CSV formula-injection guard
                 if decimal_comma:
                     cells = [_decimal_comma(c) for c in cells]
                 yield i, list(cells)

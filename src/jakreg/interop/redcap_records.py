@@ -1,8 +1,9 @@
 """REDCap flat records: export the study as REDCap would, and read a REDCap export back into sheets.
 
 Layout: one row per (record, repeating instrument, instance); ``record_id`` is the pseudonym, the
-``patient`` form is the non-repeating row, ``redcap_data_access_group`` is the centre (lower-case, as
-REDCap spells data access group names). Fields outside a row's instrument are empty strings.
+``patient`` form is the non-repeating row, ``redcap_data_access_group`` is the REDCap unique name of the
+centre's data access group (``SYN-A`` -> ``syna``, see ``redcap_dags``); on import the unique name and the
+centre code are both accepted. Fields outside a row's instrument are empty strings.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,8 @@ from jakreg.export.workbook import Table, format_cell
 from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
 from jakreg.ingest.read import read_workbook
 from jakreg.interop.convert import Converted, Origin
+from jakreg.interop.redcap_dags import centre_of_group, dag_unique_names
 from jakreg.interop.redcap_dictionary import (
-    COLUMNS,
     PATIENT_FORM,
     RECORD_ID,
     DictionaryField,
@@ -28,7 +30,14 @@ from jakreg.interop.redcap_dictionary import (
     sheet_of,
     write_dictionary,
 )
-from jakreg.interop.redcap_lint import normalise_header, parse_choices, read_csv_text
+from jakreg.interop.redcap_lint import (
+    csv_rows,
+    header_form,
+    normalise_header,
+    parse_choices,
+    read_csv_text,
+)
+from jakreg.model.cells import csv_text, neutralise, unquote
 
 REPEAT_INSTRUMENT = "redcap_repeat_instrument"
 REPEAT_INSTANCE = "redcap_repeat_instance"
@@ -38,11 +47,6 @@ KEY_COLUMNS = (RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE, DAG)
 DICTIONARY_FILE = "data_dictionary.csv"
 RECORDS_FILE = "records.csv"
 CENTRES_FILE = "centres.csv"
-
-
-def dag_name(centre: str) -> str:
-    """The unique name REDCap gives a data access group called ``centre``."""
-    return re.sub(r"[^a-z0-9]+", "_", centre.lower()).strip("_")
 
 
 def _forms(fields: list[DictionaryField]) -> list[str]:
@@ -55,8 +59,12 @@ def records_header(fields: list[DictionaryField] | None = None) -> list[str]:
     return [*KEY_COLUMNS, *names, *(f"{form}_complete" for form in _forms(fields))]
 
 
-def records_rows(tables: dict[str, Table]) -> list[list[str]]:
-    """The flat records of ``tables`` (sheet -> header, rows), patients in pseudonym order."""
+def records_rows(tables: dict[str, Table], groups: Iterable[str] = ()) -> list[list[str]]:
+    """The flat records of ``tables`` (sheet -> header, rows), patients in pseudonym order.
+
+    ``groups`` are the data access groups of the project (every centre code): REDCap's unique names
+    are de-duplicated over all of them, so a one-centre export names its group as the project does.
+    """
     fields = dictionary_fields()
     header = records_header(fields)
     index = {name: i for i, name in enumerate(header)}
@@ -64,10 +72,14 @@ def records_rows(tables: dict[str, Table]) -> list[list[str]]:
     for f in fields:
         by_sheet.setdefault(f.sheet, []).append(f)
     columns, patients = tables["patients"]
+    centre_header, centre_rows = tables.get("centres", (["centre"], []))
+    codes = [str(r[centre_header.index("centre")]) for r in centre_rows]
+    codes += [str(r[columns.index("centre")]) for r in patients]
+    unique = dag_unique_names([*groups, *codes])
     out: list[list[str]] = []
     for patient in sorted(patients, key=lambda r: str(r[columns.index("patient_id")])):
         values = dict(zip(columns, patient, strict=True))
-        pid, dag = str(values["patient_id"]), dag_name(str(values["centre"]))
+        pid, dag = str(values["patient_id"]), unique[str(values["centre"])]
         out.append(_row(header, index, pid, "", "", dag, "patients", values, by_sheet))
         for sheet in by_sheet:
             if sheet == "patients" or sheet not in tables:
@@ -97,37 +109,37 @@ def _row(
     return cells
 
 
-def render_records(tables: dict[str, Table]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(records_header())
-    writer.writerows(records_rows(tables))
-    return buf.getvalue()
+def render_records(tables: dict[str, Table], groups: Iterable[str] = ()) -> str:
+    rows = ([neutralise(c) for c in row] for row in records_rows(tables, groups))
+    return csv_text([records_header(), *rows])
 
 
-def write_redcap(tables: dict[str, Table], out: Path) -> list[Path]:
+def write_redcap(tables: dict[str, Table], out: Path, groups: Iterable[str] = ()) -> list[Path]:
     """``data_dictionary.csv``, ``records.csv`` and ``centres.csv`` (for jakreg's centre set-up)."""
     out.mkdir(parents=True, exist_ok=True)
     records = out / RECORDS_FILE
-    records.write_text(render_records(tables), encoding="utf-8")
+    records.write_text(render_records(tables, groups), encoding="utf-8")
     centres = out / CENTRES_FILE
     header, rows = tables["centres"]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([format_cell(v) for v in row] for row in rows)
-    centres.write_text(buf.getvalue(), encoding="utf-8")
+    text = csv_text([header, *([neutralise(format_cell(v)) for v in row] for row in rows)])
+    centres.write_text(text, encoding="utf-8")
     return [write_dictionary(out / DICTIONARY_FILE), records, centres]
 
 
 def export_redcap(out: Path, url: str | None = None, *, centre: str | None = None) -> list[Path]:
     """Write the database as a REDCap project (dictionary + records); local ids never leave."""
+    from sqlalchemy import select
+
     from jakreg.store import db
+    from jakreg.store.tables import Centre
     from jakreg.study import database_tables
 
     with db.open_session(url) as session:
         tables = database_tables(session, centre=centre)
-    return write_redcap(tables, out)
+        groups = list(
+            session.scalars(select(Centre.centre))
+        )  # codes only: study set-up, no patient data
+    return write_redcap(tables, out, groups)
 
 
 # --- reading a REDCap export -------------------------------------------------------------------------
@@ -143,7 +155,7 @@ class _Field:
 
 def _read_dictionary(path: Path, log: ProblemLog) -> dict[str, _Field] | None:
     try:
-        rows = list(csv.reader(read_csv_text(path).splitlines()))
+        rows = csv_rows(read_csv_text(path))
     except (OSError, UnicodeDecodeError) as exc:
         log.add(Problem(path.name, None, None, None, None, f"cannot read the data dictionary ({exc})",
                         "export the data dictionary from REDCap as CSV"))  # fmt: skip
@@ -152,13 +164,11 @@ def _read_dictionary(path: Path, log: ProblemLog) -> dict[str, _Field] | None:
         log.add(Problem(path.name, None, None, None, None, "the data dictionary is empty",
                         "export the data dictionary from REDCap as CSV"))  # fmt: skip
         return None
-    want = [normalise_header(c) for c in COLUMNS]
-    got = [normalise_header(c) for c in rows[0]]
-    if got[:4] != want[:4] or normalise_header(COLUMNS[5]) not in got:
+    if header_form(rows[0]) is None:
         log.add(Problem(path.name, None, 1, None, None, "this is not a REDCap data dictionary",
-                        "give the data dictionary CSV exported from REDCap"))  # fmt: skip
+                        "give the data dictionary CSV exported from REDCap (download or API)"))  # fmt: skip
         return None
-    where = got.index(normalise_header(COLUMNS[5]))
+    where = 5  # choices: the same place in both header forms
     fields: dict[str, _Field] = {}
     for row in rows[1:]:
         if len(row) < 4 or not row[0].strip():
@@ -176,7 +186,9 @@ def _find(folder: Path, log: ProblemLog) -> tuple[Path, Path, Path | None] | Non
     if folder.is_file():
         folder = folder.parent
     csvs = sorted(p for p in folder.glob("*.csv")) if folder.is_dir() else []
-    dictionaries = [p for p in csvs if "dictionary" in p.name.lower()]
+    dictionaries = [
+        p for p in csvs if "dictionary" in p.name.lower() or "metadata" in p.name.lower()
+    ]
     centres = folder / CENTRES_FILE
     records = [p for p in csvs if p not in dictionaries and p.name != CENTRES_FILE]
     if len(dictionaries) != 1 or len(records) != 1:
@@ -227,6 +239,7 @@ class _Records:
         self.path = path
         self.log = log
         self.centre = centre
+        self.known_centres = known_centres
         self.centres = {_alnum(c): c for c in known_centres}
         self.ours = {f.name: f for f in dictionary_fields()}
         self.forms = {f.form for f in self.ours.values()}
@@ -244,7 +257,7 @@ class _Records:
             self.problem(None, None, None, f"cannot read the records ({exc})",
                          "export the records from REDCap as CSV")  # fmt: skip
             return
-        reader = csv.reader(text.splitlines())
+        reader = csv.reader(io.StringIO(text, newline=""))
         header = [h.replace("\ufeff", "").strip() for h in next(reader, [])]
         if RECORD_ID not in header:
             self.problem(1, RECORD_ID, None, "the records have no record_id column",
@@ -253,6 +266,7 @@ class _Records:
         columns = self._columns(header)
         for number, cells in enumerate(reader, start=2):
             if any(c.strip() for c in cells):
+                cells = [unquote(c) for c in cells]  # our export's formula-injection guard
                 self._row(number, dict(zip(header, cells, strict=False)), columns)
 
     def _columns(self, header: list[str]) -> dict[str, tuple[str, str | None]]:
@@ -338,7 +352,10 @@ class _Records:
                 self.problem(number, DAG, None, "the record has no data access group (centre)",
                              "export as a user outside any data access group, or give the centre")  # fmt: skip
             return self.centre
-        return self.centres.get(_alnum(dag)) or dag_name(dag).upper().replace("_", "-")
+        named = centre_of_group(dag, self.known_centres)
+        if named is not None:
+            return named
+        return self.centres.get(_alnum(dag)) or dag.upper().replace("_", "-")
 
 
 def _alnum(text: str) -> str:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from jakreg.analysis.literature_side import LiteratureComparison, Side
 from jakreg.analysis.results import StudyResults
+from jakreg.model.cells import csv_text, neutralise_cell
 from jakreg.stats import ContinuousSummary
 
 Cell = str | int | float | None
@@ -26,15 +25,13 @@ class Table:
     note: str | None = None
 
     def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.columns)
-        writer.writerows([["" if c is None else _csv_cell(c) for c in row] for row in self.rows])
-        return out.getvalue()
+        rows = [["" if c is None else _csv_cell(c) for c in row] for row in self.rows]
+        return csv_text([self.columns, *rows])
 
 
 def _csv_cell(c: str | int | float) -> str | int | float:
-    return round(c, 6) if isinstance(c, float) else c
+    # text a centre typed (a citation, a manifestation) must not become a formula in a spreadsheet
+    return round(c, 6) if isinstance(c, float) else neutralise_cell(c)
 
 
 def suppress_count(value: Cell, below: int | None) -> Cell:

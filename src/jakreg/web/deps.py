@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 
 from jakreg.store.users import Role, User
 from jakreg.web import accounts, errors
-from jakreg.web.errors import Forbidden, LoginRequired
+from jakreg.web.early_csrf import is_multipart, multipart_form
+from jakreg.web.errors import BadInput, Forbidden, LoginRequired
 from jakreg.web.scope import Principal, Scope
 from jakreg.web.security import same
 from jakreg.web.settings import Settings
@@ -101,8 +102,23 @@ Web = Annotated[WebUser, Depends(web_user)]
 Api = Annotated[Scope, Depends(api_scope)]
 
 
-async def form_fields(request: Request, who: WebUser) -> dict[str, Any]:
-    """The posted form, after its CSRF token was checked against the session's."""
+async def form_fields(
+    request: Request, who: WebUser, *, limit_mb: int | None = None
+) -> dict[str, Any]:
+    """The posted form, after its CSRF token was checked against the session's.
+
+    A multipart form (an upload) is refused on a bad token before its body is parsed (the token comes
+    before the file), and, given ``limit_mb``, on a body larger than that (plus 1 MB of form overhead).
+    """
+    if is_multipart(request):
+        if limit_mb is not None:
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > (limit_mb + 1) * 1024 * 1024:
+                raise BadInput(errors.UPLOAD_TOO_LARGE.format(mb=limit_mb))
+        parsed = await multipart_form(request, who.csrf_token)
+        if parsed is None:
+            raise Forbidden(errors.CSRF_FAILED)
+        return {k: v for k, v in parsed.multi_items() if k != "csrf_token"}
     form = await request.form()
     if not same(_text(form.get("csrf_token")), who.csrf_token):
         raise Forbidden(errors.CSRF_FAILED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from jakreg.ingest.archive import ArchiveLimits
 from jakreg.web.errors import ConfigurationError
 
 SECRET_ENV = "JAKREG_SECRET_KEY"  # noqa: S105 (a message, not a secret)
@@ -26,8 +27,19 @@ class Settings:
     session_hours: float = 8.0
     max_failed_logins: int = 5
     lockout_minutes: int = 15
-    upload_limit_mb: int = 20
+    upload_limit_mb: int = 20  # the file as sent
+    upload_max_inflated_mb: int = 200  # an .xlsx/.ods as unpacked (checked before it is parsed)
+    upload_max_rows: int = 100_000  # rows in one sheet of an uploaded workbook
     min_password_length: int = 12
+
+    @property
+    def upload_limits(self) -> ArchiveLimits:
+        """What an uploaded workbook may unpack to: checked before the spreadsheet is parsed."""
+        return ArchiveLimits(
+            max_inflated_bytes=self.upload_max_inflated_mb * 1024 * 1024,
+            max_ratio=100.0,
+            max_rows_per_sheet=self.upload_max_rows,
+        )
 
     @property
     def cookie_secure(self) -> bool:

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from jakreg.export.workbook import template_book, write_workbook
+from jakreg.ingest.archive import ArchiveLimits, check_archive
 from jakreg.ingest.problems import Problem, ProblemLog, ValidationFailed
 from jakreg.ingest.validate import ValidRow
 from jakreg.store.anchor import head, write_anchor
@@ -45,9 +46,13 @@ def upload_centre(scope: Scope, requested: str) -> str | None:
 
 
 def import_upload(
-    scope: Scope, filename: str, content: bytes, *, centre: str | None, today: dt.date | None = None
-) -> ImportSummary:
-    """Validate the uploaded workbook and write it all or nothing; ValidationFailed lists every problem."""
+    scope: Scope, filename: str, content: bytes, *, centre: str | None, today: dt.date | None = None,
+    limits: ArchiveLimits | None = None,
+) -> ImportSummary:  # fmt: skip
+    """Validate the uploaded workbook and write it all or nothing; ValidationFailed lists every problem.
+
+    A workbook beyond ``limits`` (unpacked size, rows per sheet) is refused before it is parsed.
+    """
     suffix = Path(filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise BadInput(errors.UPLOAD_KIND)
@@ -56,6 +61,10 @@ def import_upload(
         safe_name = Path(filename).name.replace("/", "_") or f"upload{suffix}"
         path = Path(folder) / safe_name
         path.write_bytes(content)
+        if limits is not None:
+            log = ProblemLog()
+            if not check_archive(path, log, limits):
+                raise ValidationFailed(log)
         checked = check_path(
             path, session, centre=centre, today=today, visible=scope.visible_centres,
             series_only=not scope.principal.all_centres,

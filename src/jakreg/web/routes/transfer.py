@@ -45,7 +45,7 @@ def upload_form(request: Request, who: Web) -> Response:
 
 @router.post("/upload")
 async def upload(request: Request, who: Web, settings: Config) -> Response:
-    form = await form_fields(request, who)
+    form = await form_fields(request, who, limit_mb=settings.upload_limit_mb)
     who.scope.require_editor()
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
@@ -66,7 +66,9 @@ async def upload(request: Request, who: Web, settings: Config) -> Response:
             "summary": None,
         }
         try:
-            context["summary"] = import_upload(who.scope, filename, content, centre=centre)
+            context["summary"] = import_upload(
+                who.scope, filename, content, centre=centre, limits=settings.upload_limits
+            )
         except ValidationFailed as exc:
             who.scope.session.rollback()
             context["log"] = exc.log
