@@ -29,6 +29,7 @@ from jakreg.rules import ctcae, dosing
 from jakreg.rules.follow_up import AGE, TIME_ON_DRUG
 from jakreg.stats.describe import QUANTILE_METHOD_TEXT
 from jakreg.stats.groups import SMALL_N
+from jakreg.stats.paired import EXACT_TEXT, WILCOXON_SOFTWARE
 from jakreg.stats.signed_rank import HL_CI_METHOD
 from jakreg.stats.survival import CIF_CI_METHOD, KM_CI_METHOD, TIE_HANDLING
 
@@ -206,8 +207,8 @@ def _methods(
         TestUsed("continuous summaries", "median, quartiles, range", QUANTILE_METHOD_TEXT),
         TestUsed(
             f"{idda.score} before vs under JAK inhibitor (pairs by patient)",
-            "Wilcoxon signed-rank test (scipy.stats.wilcoxon)",
-            f"{method}; {w.alternative}; zero_method={w.zero_method} "
+            f"Wilcoxon signed-rank test ({WILCOXON_SOFTWARE})",
+            f"{method} ({EXACT_TEXT}); {w.alternative}; zero_method={w.zero_method} "
             f"(zero differences dropped before ranking when 'wilcox'); "
             f"continuity correction {'on' if w.correction else 'off'}",
         ),
@@ -218,7 +219,7 @@ def _methods(
         ),
         TestUsed(
             f"{idda.score} change",
-            "Hodges–Lehmann median difference (under − before) with exact CI",
+            "Hodges–Lehmann median difference (under − before) with distribution-free CI",
             f"{opts.confidence_level:g} nominal level; {HL_CI_METHOD}",
         ),
         TestUsed(
