@@ -121,9 +121,8 @@ def drug_survival_section(
     left_out: list[tuple[str, str]] = []
     for v in views:
         tod = v.first.time_on_drug
-        if tod.months <= 0:
-            left_out.append((v.patient_id, "no time on drug (started on the last day seen)"))
-            continue
+        # A course stopped on its start day enters at time 0 as an event (as in the stops
+        # table); one started on the last day seen enters at 0, censored.
         durations.append(tod.months)
         reasons.append((v.first.stop_reason or NOT_STATED) if tod.event else None)
     chosen = tuple(times) if times is not None else default_times(max(durations, default=0.0))
