@@ -15,6 +15,7 @@ from lifelines import KaplanMeierFitter
 
 from jakreg.analysis import AnalysisOptions, analyse, results_json
 from jakreg.analysis.schema import check
+from jakreg.rules.treatment_emergent import default_window
 from tests.analysis.example import Rows, database, example_copy
 
 
@@ -61,3 +62,58 @@ def _first(r: dict) -> list[dict]:  # type: ignore[type-arg]
             continue
         out.append({"months": p["months_on_drug"], "stopped": p["patient"] in stopped})
     return out
+
+
+def _ae(pid: str, course: str, onset: str) -> dict[str, str]:
+    return {
+        "patient_id": pid, "course_no": course, "term": "Lung infection", "category": "infection",
+        "onset_date": onset, "resolution_date": "", "grade": "2", "serious": "no",
+        "attribution": "probable", "action_taken": "none",
+    }  # fmt: skip
+
+
+def _infections_around_courses(sheets: dict[str, Rows]) -> None:
+    sheets["adverse_events"] += [
+        _ae("S05", "1", "2020-06-01"),  # 44 days before S05's start (2020-07-15)
+        _ae("S02", "1", "2021-03-01"),  # 14 days after S02's stop (2021-02-15)
+        _ae("S10", "1", "2021-06-01"),  # 47 days after S10's stop (2021-04-15)
+        _ae("S07", "", "2020-09-01"),  # no course given, 44 days before S07's start (2020-10-15)
+    ]
+
+
+@pytest.fixture(scope="module")
+def ae_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    tmp = tmp_path_factory.mktemp("ae")
+    return database(tmp, example_copy(tmp / "study", _infections_around_courses))
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "patients"),
+    [
+        # By hand from the dates above; S03's herpes zoster (2020-03-02, on drug) is the example's.
+        (0, 30, {"S03", "S02"}),  # the shipped window
+        (0, 60, {"S03", "S02", "S10"}),
+        (50, 30, {"S03", "S02", "S05", "S07"}),
+        (0, 0, {"S03"}),
+    ],
+)
+def test_infections_count_only_in_the_treatment_emergent_window(
+    ae_url: str, before: int, after: int, patients: set[str]
+) -> None:
+    window = default_window().with_days(before=before, after=after)
+    r = _results(ae_url, treatment_emergent=window, hpo_groups=False)
+    ae = r["adverse_events"]
+    likely = {i["patient"] for i in ae["infections"] if i["likely_adverse_event"]}
+    assert likely == patients
+    assert ae["patients_with_infection"] == len(patients)
+    assert r["options"]["treatment_emergent"] == {
+        "days_before_start": before, "days_after_stop": after,
+    }  # fmt: skip
+    rule = next(x for x in r["methods"]["rules"] if x["name"].startswith("Treatment-emergent"))
+    assert f"{before} days before start, {after} days after stop" in rule["source"]
+
+
+def test_the_comparison_side_uses_the_same_window(ae_url: str) -> None:
+    r = _results(ae_url, hpo_groups=False)
+    row = next(c for c in r["comparison"] if "infection" in c["variable"])
+    assert row["cohort"]["n_yes"] == r["adverse_events"]["patients_with_infection"]

@@ -175,6 +175,7 @@ def analyse_snapshot(
             infection_attributions=opts.infection_attributions,
             hepatotoxicity_min_grade=opts.hepatotoxicity_min_grade,
             attribution_order=ATTRIBUTION_ORDER,
+            window=opts.treatment_emergent,
         ),
         discontinuation=discontinuation_section(views),
         drug_survival=survival,

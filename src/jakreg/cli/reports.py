@@ -43,6 +43,24 @@ def report(
             show_default=False,
         ),
     ] = None,
+    te_days_before: Annotated[
+        int | None,
+        typer.Option(
+            "--te-days-before",
+            help="Treatment-emergent window: adverse events from this many days before a course "
+            "start count (default 0, rules/data/treatment_emergent.yaml).",
+            show_default=False,
+        ),
+    ] = None,
+    te_days_after: Annotated[
+        int | None,
+        typer.Option(
+            "--te-days-after",
+            help="Treatment-emergent window: adverse events up to this many days after a course "
+            "stop count (default 30, rules/data/treatment_emergent.yaml).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Analyse the study and write report.html, report.pdf, results.json, tables/ and figures/."""
     from jakreg.report.build import write_report
@@ -56,6 +74,8 @@ def report(
         centre=centre,
         literature=not no_literature,
         suppress_below=suppress_below,
+        te_days_before=te_days_before,
+        te_days_after=te_days_after,
     )
     _print_report(files)
 

@@ -17,6 +17,7 @@ from jakreg.analysis.run import analyse, results_json
 from jakreg.report import figures as fig
 from jakreg.report.context import FigureSlot, ReportContext, build_context
 from jakreg.report.render import render_html, render_pdf
+from jakreg.rules.treatment_emergent import default_window
 
 
 @dataclass(frozen=True)
@@ -141,14 +142,22 @@ def write_report(
     centre: str | None = None,
     literature: bool = True,
     suppress_below: int | None = None,
+    te_days_before: int | None = None,
+    te_days_after: int | None = None,
 ) -> ReportFiles:
-    """Analyse the database at `url` and write the report folder `out` (created if needed)."""
+    """Analyse the database at `url` and write the report folder `out` (created if needed).
+
+    ``te_days_before`` / ``te_days_after`` change the treatment-emergent window's limits
+    (rules/data/treatment_emergent.yaml) for this report."""
     import time
 
     if suppress_below is not None and suppress_below < 2:
         raise ValueError("suppress_below must be at least 2 (counts below it are hidden)")
     t0 = time.perf_counter()
-    options = AnalysisOptions(centre=centre, cutoff=cutoff, literature=literature)
+    window = default_window().with_days(before=te_days_before, after=te_days_after)
+    options = AnalysisOptions(
+        centre=centre, cutoff=cutoff, literature=literature, treatment_emergent=window
+    )
     if literature:
         from jakreg.analysis.published import packaged_case_records
 
