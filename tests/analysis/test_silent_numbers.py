@@ -117,3 +117,45 @@ def test_the_comparison_side_uses_the_same_window(ae_url: str) -> None:
     r = _results(ae_url, hpo_groups=False)
     row = next(c for c in r["comparison"] if "infection" in c["variable"])
     assert row["cohort"]["n_yes"] == r["adverse_events"]["patients_with_infection"]
+
+
+def _follow_up_gaps(sheets: dict[str, Rows]) -> None:
+    for row in sheets["patients"]:
+        if row["patient_id"] == "S04":
+            row["last_follow_up"] = ""
+        if row["patient_id"] == "S05":
+            row["last_follow_up"] = "2020-01-01"  # S05 starts 2020-07-15
+
+
+def test_follow_up_blank_or_before_start_is_a_visible_warning(tmp_path: Path) -> None:
+    from jakreg.report.context import build_context
+
+    url = database(tmp_path, example_copy(tmp_path / "study", _follow_up_gaps))
+    results = analyse(url, AnalysisOptions(hpo_groups=False))
+    data = json.loads(results_json(results))
+    assert check(data) == []
+    assert data["drug_survival"]["follow_up_warnings"] == [
+        {
+            "patient": "S04",
+            "warning": "course 1: last follow-up is blank, so time on drug runs to the cut-off "
+            "(2021-12-15)",
+        },
+        {
+            "patient": "S05",
+            "warning": "course 1: last follow-up (2020-01-01) is before the course start "
+            "(2020-07-15), so time on drug runs to the cut-off (2021-12-15)",
+        },
+    ]
+    context = build_context(results)
+    section = next(s for s in context.sections if s.id == "discontinuation")
+    text = " ".join(section.paragraphs)
+    assert "Warning: 2 patients' first course is counted as still on drug" in text
+    assert "Warning: S05: course 1: last follow-up (2020-01-01) is before the course start" in text
+
+
+def test_a_stopped_course_needs_no_follow_up_warning(tmp_path: Path) -> None:
+    def edit(sheets: dict[str, Rows]) -> None:
+        next(r for r in sheets["patients"] if r["patient_id"] == "S02")["last_follow_up"] = ""
+
+    url = database(tmp_path, example_copy(tmp_path / "study", edit))
+    assert _results(url, hpo_groups=False)["drug_survival"]["follow_up_warnings"] == []

@@ -295,6 +295,18 @@ def _survival_text(r: StudyResults) -> tuple[str, ...]:
             f"… and {len(left_out) - MAX_NAMED_PATIENTS} more patients left out "
             "(all in results.json, drug_survival.left_out)."
         )
+    warned = r.drug_survival.follow_up_warnings
+    if warned:
+        lines.append(
+            f"Warning: {len(warned)} patients' first course is counted as still on drug up to the "
+            "cut-off without a last follow-up that shows it; check their last_follow_up:"
+        )
+        lines += [f"Warning: {p}: {why}." for p, why in warned[:MAX_NAMED_PATIENTS]]
+        if len(warned) > MAX_NAMED_PATIENTS:
+            lines.append(
+                f"… and {len(warned) - MAX_NAMED_PATIENTS} more (all in results.json, "
+                "drug_survival.follow_up_warnings)."
+            )
     return tuple(lines)
 
 
