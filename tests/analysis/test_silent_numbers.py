@@ -159,3 +159,22 @@ def test_a_stopped_course_needs_no_follow_up_warning(tmp_path: Path) -> None:
 
     url = database(tmp_path, example_copy(tmp_path / "study", edit))
     assert _results(url, hpo_groups=False)["drug_survival"]["follow_up_warnings"] == []
+
+
+def test_response_denominators_are_stated(example_url: str) -> None:
+    """Summary: of all analysed patients; comparison: of CR/PR/NR. Both said, with their n."""
+    from jakreg.report.context import RESPONSE_HEADLINE, build_context, headline
+
+    results = analyse(example_url, AnalysisOptions(hpo_groups=False))
+    rows = dict(headline(results, None))
+    s = results.response
+    assert rows[RESPONSE_HEADLINE].startswith(f"{s.complete_or_partial}/{s.n_patients}")
+    section = next(x for x in build_context(results).sections if x.id == "responses")
+    text = " ".join(section.paragraphs)
+    assert (
+        f"of all {s.n_patients} analysed patients (NE and not recorded in the denominator)" in text
+    )
+    assert f"only patients with CR, PR or NR on both sides ({s.evaluable} here)" in text
+    assert results.literature is not None
+    row = next(c for c in results.literature.variables if c.variable == "complete_or_partial")
+    assert row.cohort.n_known == s.evaluable

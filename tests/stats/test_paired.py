@@ -169,7 +169,9 @@ def test_n_equals_one_keeps_the_estimate_but_no_ci() -> None:
     result = compare_paired([(10.0, 7.0)])
     assert result.hodges_lehmann.estimate == -3.0
     assert not result.hodges_lehmann.ci_computable
-    assert result.rank_biserial.r == -1.0
+    # One pair: r would be −1 by construction (a sign, not an effect size), so none is given.
+    assert result.rank_biserial.r is None
+    assert result.rank_biserial.reason == "needs at least 2 non-zero differences, got 1"
     assert result.to_dict()["hodges_lehmann"]["ci_lower"] is None  # type: ignore[index]
 
 

@@ -93,6 +93,11 @@ def _of(n: int, d: int, below: int | None) -> str:
     return f"{_n(n, below)}/{_n(d, below)}"
 
 
+RESPONSE_HEADLINE = (
+    "partial or complete response (of all analysed patients, NE and not recorded included)"
+)
+
+
 def headline(r: StudyResults, below: int | None) -> tuple[tuple[str, str], ...]:
     c, i = r.cohort, r.idda
     drugs = ", ".join(f"{d} {_n(n, below)}" for d, n in c.drugs) or "–"
@@ -109,7 +114,7 @@ def headline(r: StudyResults, below: int | None) -> tuple[tuple[str, str], ...]:
         ("drug", drugs),
         ("follow-up on JAK inhibitor (months), median (range)", _median_range(c.follow_up_months)),
         (
-            "partial or complete response",
+            RESPONSE_HEADLINE,
             _of(r.response.complete_or_partial, r.response.n_patients, below),
         ),
         (f"{i.score} before JAK inhibitor, median (range)", _median_range(i.before)),
@@ -133,7 +138,7 @@ def headline(r: StudyResults, below: int | None) -> tuple[tuple[str, str], ...]:
         cp = sum(n for k, n in lc if k in ("CR", "PR"))
         rows.append(
             (
-                "published cases: partial or complete response (of known)",
+                "published cases: partial or complete response (of CR, PR or NR)",
                 f"{_of(cp, known, below)} (published cases: {_n(r.literature.n_patients, below)})",
             )
         )
@@ -277,6 +282,10 @@ def _response_text(r: StudyResults, below: int | None) -> tuple[str, ...]:
         f"({s.rule.info.status.value}); {_n(len(s.disagreements), below)} disagreements with the "
         "recorded "
         "response.",
+        f"Denominators: the summary and this section give complete or partial responses of all "
+        f"{_n(s.n_patients, below)} analysed patients (NE and not recorded in the denominator); "
+        f"the comparison with published cases counts only patients with CR, PR or NR on both "
+        f"sides ({_n(s.evaluable, below)} here), so its percentage differs.",
     ]
     return tuple(lines)
 

@@ -399,8 +399,15 @@ def sign_test(differences: np.ndarray, *, alternative: Alternative = "two-sided"
 def rank_biserial(differences: np.ndarray) -> RankBiserialResult:
     """Kerby's simple difference formula on the average ranks of the non-zero |differences|."""
     nonzero = differences[differences != 0]
-    if nonzero.size == 0:
-        reason = "no complete pairs" if differences.size == 0 else "all differences are zero"
+    if nonzero.size < MIN_NONZERO:
+        # One pair always gives r = ±1: a sign, not an effect size.
+        reason = (
+            "no complete pairs"
+            if differences.size == 0
+            else "all differences are zero"
+            if nonzero.size == 0
+            else f"needs at least {MIN_NONZERO} non-zero differences, got {nonzero.size}"
+        )
         return RankBiserialResult(r=None, r_plus=None, r_minus=None, reason=reason)
     ranks = scipy.stats.rankdata(np.abs(nonzero))
     r_plus = float(ranks[nonzero > 0].sum())
