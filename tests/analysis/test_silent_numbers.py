@@ -178,3 +178,44 @@ def test_response_denominators_are_stated(example_url: str) -> None:
     assert results.literature is not None
     row = next(c for c in results.literature.variables if c.variable == "complete_or_partial")
     assert row.cohort.n_known == s.evaluable
+
+
+def test_response_proportions_carry_clopper_pearson_intervals(example_url: str) -> None:
+    """Reference: scipy.stats.binomtest(k, n).proportion_ci(method="exact")."""
+    import scipy.stats
+
+    from jakreg.report.tables import build_tables, suppress
+
+    results = analyse(example_url, AnalysisOptions(hpo_groups=False))
+    r = json.loads(results_json(results))
+    assert check(r) == []
+    s = r["response"]
+    for key, k in (
+        ("complete_or_partial_ci", s["complete_or_partial"]),
+        ("complete_ci", s["complete"]),
+    ):
+        ref = scipy.stats.binomtest(k, s["n_patients"]).proportion_ci(method="exact")
+        ci = s[key]
+        assert (ci["k"], ci["n"]) == (k, s["n_patients"])
+        assert ci["ci_lower"] == pytest.approx(ref.low, abs=1e-10)
+        assert ci["ci_upper"] == pytest.approx(ref.high, abs=1e-10)
+    for row in r["comparison"]:
+        for side in ("cohort", "literature"):
+            got = row[side].get("proportion_ci")
+            if got is None or not got["computable"]:
+                continue
+            ref = scipy.stats.binomtest(got["k"], got["n"]).proportion_ci(method="exact")
+            assert got["k"] == row[side]["n_yes"]
+            assert got["n"] == row[side]["n_known"]
+            assert (got["ci_lower"], got["ci_upper"]) == pytest.approx(
+                (ref.low, ref.high), abs=1e-10
+            )
+    table = next(t for t in build_tables(results) if t.name == "responses")
+    cp = next(row for row in table.rows if row[0] == "complete or partial")
+    ref = scipy.stats.binomtest(s["complete_or_partial"], s["n_patients"]).proportion_ci()
+    assert cp[3:] == pytest.approx((100 * ref.low, 100 * ref.high), abs=1e-8)
+    # Shared with suppression: a hidden count hides its percent and interval too.
+    hidden = suppress(table, 11)
+    assert all(
+        row[1] == "<11" and row[2:] == (None, None, None) for row in hidden.rows if row[1] != 0
+    )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.analysis.example import database, example_database
+from tests.analysis.example import example_database
 from tests.cli.test_cli import run
 
 

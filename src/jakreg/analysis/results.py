@@ -150,6 +150,7 @@ def analyse_snapshot(
             [case_records.cohort_record(v, opts, cut.date) for v in views],
             [*given, *from_db],
             source="; ".join(sources) or "no published cases",
+            confidence_level=opts.confidence_level,
         )
     data = DataSection(
         centre=snapshot.centre_filter,
@@ -168,7 +169,9 @@ def analyse_snapshot(
         cohort=cohort,
         treatment=treatment_section(views, cut.date),
         idda=idda,
-        response=response_section(views, cut.date, opts.response_rule),
+        response=response_section(
+            views, cut.date, opts.response_rule, confidence_level=opts.confidence_level
+        ),
         adverse_events=safety_section(
             views,
             cut.date,

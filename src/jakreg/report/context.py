@@ -11,6 +11,7 @@ from jakreg.analysis.results import SYNTHETIC_NOTE, StudyResults
 from jakreg.report.tables import Table, build_tables, num, summary_text, suppress_count
 from jakreg.stats import ContinuousSummary
 from jakreg.stats._common import p_phrase
+from jakreg.stats.proportions import ProportionCI
 
 PER_PATIENT_FIGURES = frozenset({"swimmer", "idda_paired"})
 
@@ -98,6 +99,14 @@ RESPONSE_HEADLINE = (
 )
 
 
+def _ci_text(ci: ProportionCI, below: int | None) -> str:
+    """' (95% CI 12.2–73.8%)' after a count; nothing when counts are suppressed (the interval
+    would give the count away) or there is no denominator."""
+    if below is not None or not ci.computable:
+        return ""
+    return " = " + ci.percent_text()
+
+
 def headline(r: StudyResults, below: int | None) -> tuple[tuple[str, str], ...]:
     c, i = r.cohort, r.idda
     drugs = ", ".join(f"{d} {_n(n, below)}" for d, n in c.drugs) or "–"
@@ -115,7 +124,8 @@ def headline(r: StudyResults, below: int | None) -> tuple[tuple[str, str], ...]:
         ("follow-up on JAK inhibitor (months), median (range)", _median_range(c.follow_up_months)),
         (
             RESPONSE_HEADLINE,
-            _of(r.response.complete_or_partial, r.response.n_patients, below),
+            _of(r.response.complete_or_partial, r.response.n_patients, below)
+            + _ci_text(r.response.proportion(r.response.complete_or_partial), below),
         ),
         (f"{i.score} before JAK inhibitor, median (range)", _median_range(i.before)),
         (f"{i.score} under JAK inhibitor, median (range)", _median_range(i.under)),
