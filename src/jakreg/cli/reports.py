@@ -61,6 +61,13 @@ def report(
             show_default=False,
         ),
     ] = None,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="Write the report even when no patient is selected (default: an error, exit 1).",
+        ),
+    ] = False,
 ) -> None:
     """Analyse the study and write report.html, report.pdf, results.json, tables/ and figures/."""
     from jakreg.report.build import write_report
@@ -76,7 +83,10 @@ def report(
         suppress_below=suppress_below,
         te_days_before=te_days_before,
         te_days_after=te_days_after,
+        allow_empty=allow_empty,
     )
+    if files.n_patients == 0:
+        err.print("warning: the report is empty: no patient was selected (--allow-empty).")
     _print_report(files)
 
 

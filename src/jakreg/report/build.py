@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from jakreg.analysis.options import AnalysisOptions
 from jakreg.analysis.results import StudyResults
 from jakreg.analysis.run import analyse, results_json
+from jakreg.errors import SelectionError
 from jakreg.report import figures as fig
 from jakreg.report.context import FigureSlot, ReportContext, build_context
 from jakreg.report.render import render_html, render_pdf
@@ -32,6 +33,7 @@ class ReportFiles:
     figures: tuple[Path, ...]
     database: Path | None = None  # the demo's own database
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+    n_patients: int | None = None  # patients analysed
 
 
 def render_figures(results: StudyResults, slots: list[FigureSlot]) -> dict[str, fig.RenderedFigure]:
@@ -131,6 +133,7 @@ def write_results_folder(
         tables=tuple(table_paths),
         figures=tuple(figure_paths),
         timings=timings,
+        n_patients=results.cohort.n_patients,
     )
 
 
@@ -144,11 +147,13 @@ def write_report(
     suppress_below: int | None = None,
     te_days_before: int | None = None,
     te_days_after: int | None = None,
+    allow_empty: bool = False,
 ) -> ReportFiles:
     """Analyse the database at `url` and write the report folder `out` (created if needed).
 
     ``te_days_before`` / ``te_days_after`` change the treatment-emergent window's limits
-    (rules/data/treatment_emergent.yaml) for this report."""
+    (rules/data/treatment_emergent.yaml) for this report. With no patient to analyse nothing is
+    written and SelectionError says so, unless ``allow_empty`` (the files then say it)."""
     import time
 
     if suppress_below is not None and suppress_below < 2:
@@ -166,10 +171,27 @@ def write_report(
     else:
         results = analyse(url, options)
     analysed = time.perf_counter() - t0
+    if results.cohort.n_patients == 0 and not allow_empty:
+        raise SelectionError(empty_selection_text(centre, options.source) + EMPTY_HINT)
     with gc_frozen():
         files = write_results_folder(results, out, suppress_below=suppress_below)
     files.timings["analysis"] = analysed
     return files
+
+
+EMPTY_HINT = (
+    "; nothing was written. Import data first, choose another centre, or pass --allow-empty to "
+    "write an empty report"
+)
+
+
+def empty_selection_text(centre: str | None, source: str | None) -> str:
+    """'no patients to analyse (centre SYN-Z, source cohort)'."""
+    parts = [f"centre {centre}" if centre else "every centre"]
+    parts.append(f"source {source}" if source else "every source")
+    return (
+        f"no patients to analyse ({', '.join(parts)}, with a JAK-inhibitor course by the cut-off)"
+    )
 
 
 @contextmanager
@@ -204,4 +226,5 @@ def run_demo(out: Path) -> ReportFiles:
         figures=files.figures,
         database=db,
         timings=files.timings,
+        n_patients=files.n_patients,
     )
