@@ -27,6 +27,11 @@ def _events(url: str, action: str) -> list[AuditEvent]:
         return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
+def _after(event: AuditEvent) -> dict:  # type: ignore[type-arg]
+    after = event.after
+    return json.loads(after) if isinstance(after, str) else dict(after or {})
+
+
 def _try_login(app: FastAPI, username: str, password: str) -> tuple[int, str]:
     client = TestClient(app, base_url=BASE_URL, follow_redirects=False)
     page = client.get("/login")
@@ -174,6 +179,26 @@ def test_user_commands(seeded_url: str) -> None:
     actions = [e.action for e in _events(seeded_url, "user_create")]
     assert len(actions) == 6  # five from the set-up, one here
     assert verify_audit(seeded_url)[1] is None
+
+
+def test_set_password_can_revoke_api_tokens(
+    app: FastAPI, seeded_url: str, tokens: dict[str, str]
+) -> None:
+    """set-password alone leaves tokens valid (and says so); --revoke-tokens ends them."""
+    client = TestClient(app, base_url=BASE_URL)
+    bearer = {"Authorization": f"Bearer {tokens['analyst']}"}
+    _, valid = cli_support.user_set_password(seeded_url, "anna", "another long password")
+    assert valid == 1
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    _, valid = cli_support.user_set_password(
+        seeded_url, "anna", "yet another long password", revoke_tokens=True
+    )
+    assert valid == 0
+    r = client.get("/api/v1/me", headers=bearer)
+    assert r.status_code == 401
+    assert r.json() == {"detail": errors.API_TOKEN_INVALID}
+    revoked = [_after(e)["tokens_revoked"] for e in _events(seeded_url, "user_password")]
+    assert revoked == [0, 1]  # audited: none the first time, the one token the second
 
 
 def test_disabled_users_cannot_log_in(app: FastAPI, seeded_url: str) -> None:

@@ -128,8 +128,17 @@ def disable_user(session: Session, username: str, *, actor: str) -> User:
 
 
 def set_password(
-    session: Session, username: str, password: str, *, actor: str, min_password_length: int = 12
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    actor: str,
+    min_password_length: int = 12,
+    revoke_tokens: bool = False,
 ) -> User:
+    """New password; every open session ends. API tokens are separate credentials and stay valid
+    unless ``revoke_tokens`` (do it when the password may have been known to someone else: a
+    token made with the old password would still work)."""
     user = get_user(session, username)
     _check_password(password, min_password_length)
     user.password_hash = hash_password(password)
@@ -137,8 +146,30 @@ def set_password(
     # A new password ends every open session: whoever knew the old one is logged out.
     session.execute(delete(WebSession).where(WebSession.user_pk == user.id))
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-    _audit(session, actor, "user_password", username)
+    revoked = revoke_api_tokens(session, user) if revoke_tokens else 0
+    _audit(session, actor, "user_password", username, tokens_revoked=revoked)
     return user
+
+
+def revoke_api_tokens(session: Session, user: User) -> int:
+    """Revoke every valid API token of the user; how many were revoked."""
+    n = 0
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_pk == user.id)):
+        if token.revoked_at is None:
+            token.revoked_at = now()
+            n += 1
+    return n
+
+
+def valid_api_tokens(session: Session, user: User) -> int:
+    return int(
+        session.scalar(
+            select(func.count(ApiToken.id)).where(
+                ApiToken.user_pk == user.id, ApiToken.revoked_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 # --- logging in ---------------------------------------------------------------------------------
