@@ -225,3 +225,30 @@ def test_tokens_are_stored_hashed(seeded_url: str, tokens: dict[str, str]) -> No
     with db.open_session(seeded_url) as session:
         stored = set(session.scalars(select(ApiToken.token_hash)))
     assert not stored & set(tokens.values())
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("x" * 101, PASSWORD), ("eddie", "p" * 1025), ("e" * 100_000, "p" * 1_000_000)],
+)
+def test_overlong_login_fields_are_refused_before_hashing(
+    app: FastAPI, seeded_url: str, username: str, password: str
+) -> None:
+    """Stored user names have 100 characters; passwords are hashed on every try."""
+    from jakreg.store.users import LoginFailure
+    from jakreg.web.accounts import LONG_LOGIN
+
+    status, text = _try_login(app, username, password)
+    assert status == 400
+    assert LONG_LOGIN in text
+    with db.open_session(seeded_url) as session:
+        assert session.scalar(select(LoginFailure.id).limit(1)) is None
+
+
+def test_overlong_password_is_refused_by_set_password(seeded_url: str) -> None:
+    from jakreg.web.accounts import LONG_PASSWORD
+    from jakreg.web.errors import AccountError
+
+    with pytest.raises(AccountError) as exc:
+        cli_support.user_set_password(seeded_url, "eddie", "p" * 1025)
+    assert str(exc.value) == LONG_PASSWORD

@@ -34,6 +34,15 @@ BAD_CENTRE = "{centre!r} is not a centre code (2–16 capital letters, digits or
 NEEDS_CENTRE = "a {role} needs at least one centre (--centre CODE)"
 NO_CENTRE_FOR_ROLE = "a {role} sees every centre; give no centres"
 SHORT_PASSWORD = "the password is too short: use at least {n} characters"  # noqa: S105 (a message, not a secret)
+# Upper limits: a password is hashed (argon2) on every login, so a megabyte of "password" would be
+# CPU spent for an attacker; user names are stored in 100 characters.
+MAX_PASSWORD_LENGTH = 1024
+MAX_USERNAME_LENGTH = 100
+LONG_PASSWORD = f"the password is too long: use at most {MAX_PASSWORD_LENGTH} characters"
+LONG_LOGIN = (
+    f"user name or password too long (at most {MAX_USERNAME_LENGTH} and "
+    f"{MAX_PASSWORD_LENGTH} characters)"
+)
 
 
 def now() -> dt.datetime:
@@ -52,6 +61,8 @@ def parse_role(role: str) -> Role:
 def _check_password(password: str, settings_min: int) -> None:
     if len(password) < settings_min:
         raise AccountError(SHORT_PASSWORD.format(n=settings_min))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(LONG_PASSWORD)
 
 
 def _audit(session: Session, actor: str, action: str, username: str, **extra: object) -> None:
