@@ -142,7 +142,8 @@ def report_archive(scope: Scope, centre: str, folder: Path, db_url: str) -> Path
     chosen, _local_ids, label = _what_to_share(scope, centre)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     name = f"jakreg-report-{label}-{stamp}"
-    files = write_report(db_url, folder / name, centre=chosen or None)
+    # A centre without patients yet gets its (empty) report, as before.
+    files = write_report(db_url, folder / name, centre=chosen or None, allow_empty=True)
     if scope.principal.is_admin:  # the trail's head, as GET /api/v1/audit/head gives it to admins
         write_anchor(head(scope.session, "report"), files.out / ANCHOR_IN_ARCHIVE)
     archive = Path(shutil.make_archive(str(folder / name), "zip", root_dir=files.out))
