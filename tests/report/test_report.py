@@ -49,7 +49,8 @@ def test_context_is_data(example_url: str) -> None:
     ctx = build_context(analyse(example_url))
     assert ctx.headings == [
         "Cohort", "Treatment", "IDDA before and under JAK inhibitor", "Responses",
-        "Adverse events", "Discontinuation and drug survival", "Comparison with published cases",
+        "Adverse events", "Exposure", "Exposure-adjusted incidence",
+        "Discontinuation and drug survival", "Comparison with published cases",
         "Methods",
     ]  # fmt: skip
     assert ctx.banner is not None

@@ -152,8 +152,9 @@ def _by_name(tables: Sequence[Table]) -> dict[str, Table]:
 
 def _slot(name: str, r: StudyResults) -> FigureSlot:
     from jakreg.report.figures import MAX_PAIR_LINES, MAX_SWIMMER_LANES
+    from jakreg.report.sections_questions import FIGURES as QUESTION_FIGURES
 
-    slot = FIGURES[name]
+    slot = FIGURES.get(name) or QUESTION_FIGURES[name]
     if name == "swimmer" and len(r.timeline) > MAX_SWIMMER_LANES:
         note = (
             f" Showing the first {MAX_SWIMMER_LANES} of {len(r.timeline)} patients; every "
@@ -225,6 +226,9 @@ def build_context(
         Section("methods", "Methods", _methods_text(r, suppress_below),
                 items=tuple(_rule_items(r))),
     )  # fmt: skip
+    from jakreg.report.sections_questions import insert_after, question_sections
+
+    all_sections = insert_after(sections, "safety", question_sections(r, tabs, figs, below))
     return ReportContext(
         title="JAK-inhibitor therapy in STAT1 gain of function: study report",
         generated_at=(generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
@@ -236,7 +240,7 @@ def build_context(
             else None
         ),
         headline=headline(r, suppress_below),
-        sections=sections,
+        sections=all_sections,
         tables=tuple(shared),
     )
 

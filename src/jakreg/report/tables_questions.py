@@ -1,0 +1,62 @@
+"""Tables of the open-question analyses (exposure, rates, ...), built from the results alone."""
+
+from __future__ import annotations
+
+from jakreg.analysis.exposure import ExposureRow
+from jakreg.analysis.results import StudyResults
+from jakreg.report.tables import Cell, Table
+
+
+def _exposure_rows(kind: str, rows: tuple[ExposureRow, ...]) -> list[tuple[Cell, ...]]:
+    return [
+        (kind, x.group, x.n_patients, x.n_courses, x.n_ongoing, round(x.patient_years, 2))
+        for x in rows
+    ]
+
+
+def question_tables(r: StudyResults) -> list[Table]:
+    """Every table of the open-question sections, in report order (empty without them)."""
+    q = r.questions
+    if q is None:
+        return []
+    e, inc = q.exposure, q.incidence
+    exposure = Table(
+        "exposure",
+        "Exposure: patient-years on drug",
+        ("by", "group", "n_patients", "n_courses", "n_ongoing", "patient_years"),
+        tuple(
+            _exposure_rows("overall", (e.overall,))
+            + _exposure_rows("drug", e.by_drug)
+            + _exposure_rows("centre", e.by_centre)
+        ),
+        count_columns=("n_patients", "n_courses", "n_ongoing"),
+    )
+    pct = f"{inc.confidence_level:.0%}"
+    rates = Table(
+        "exposure_adjusted_incidence",
+        f"Events per {inc.per:g} patient-years with exact {pct} Poisson CI",
+        (
+            "drug", "outcome", "patients_exposed", "patients_with_event",
+            "first_event_rate", "first_ci_lower", "first_ci_upper",
+            "events", "recurrent_rate", "recurrent_ci_lower", "recurrent_ci_upper",
+        ),
+        tuple(
+            (
+                x.drug, x.outcome, x.n_patients_exposed, x.patients_with_event,
+                x.first_event.rate, x.first_event.lower, x.first_event.upper,
+                x.recurrent.events if x.recurrent else None,
+                x.recurrent.rate if x.recurrent else None,
+                x.recurrent.lower if x.recurrent else None,
+                x.recurrent.upper if x.recurrent else None,
+            )
+            for x in inc.rows
+        ),
+        count_columns=("patients_exposed", "patients_with_event", "events"),
+        note=(
+            "First-event rate: patients with at least one event per on-drug time up to their first "
+            "event. Recurrent rate: every event per all on-drug time (adverse events only; lab "
+            "values are graded measurements, not episodes). Exact Garwood intervals (chi-square); "
+            "a zero count has lower limit 0."
+        ),
+    )  # fmt: skip
+    return [exposure, rates]
