@@ -19,19 +19,22 @@ from jakreg.analysis.exposure import (
 )
 from jakreg.analysis.options import AnalysisOptions
 from jakreg.analysis.prepare import PatientView
+from jakreg.analysis.time_to_response import TimeToResponseSection, time_to_response_section
 
-KEYS = ("exposure", "exposure_adjusted_incidence")
+KEYS = ("exposure", "exposure_adjusted_incidence", "time_to_response")
 
 
 @dataclass(frozen=True)
 class QuestionsSection:
     exposure: ExposureSection
     incidence: IncidenceSection
+    time_to_response: TimeToResponseSection
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "exposure": self.exposure.to_dict(),
             "exposure_adjusted_incidence": self.incidence.to_dict(),
+            "time_to_response": self.time_to_response.to_dict(),
         }
 
 
@@ -41,4 +44,7 @@ def questions_section(
     return QuestionsSection(
         exposure=exposure_section(views, cutoff),
         incidence=incidence_section(views, cutoff, confidence_level=opts.confidence_level),
+        time_to_response=time_to_response_section(
+            views, times=opts.survival_times, confidence_level=opts.confidence_level
+        ),
     )

@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from jakreg.analysis.results import StudyResults
+from jakreg.analysis.time_to_response import TimeToResponseSection
 from jakreg.report.context import FigureSlot, Section, _n
 from jakreg.report.tables import Table, num
 
-FIGURES: dict[str, FigureSlot] = {}
+FIGURES: dict[str, FigureSlot] = {
+    "time_to_response": FigureSlot(
+        "time_to_response",
+        "Time to first response (cumulative incidence)",
+        "Aalen–Johansen cumulative incidence of a first recorded CR or PR on the first course, "
+        "with stopping before a response as the competing event; bands are confidence intervals, "
+        "numbers below the axis are patients at risk.",
+    ),
+}
 
 
 def question_sections(
@@ -40,8 +49,13 @@ def question_sections(
     lines = []
     for name in ("all adverse events", "grade ≥ 3", "infection (any)", "herpes zoster"):
         row = overall.get(name)
-        if row is not None and row.recurrent is not None:
-            lines.append(f"{name}: {row.recurrent.summary()}")
+        rec = row.recurrent if row is not None else None
+        if rec is not None and rec.computable:
+            lines.append(
+                f"{name}: {_n(rec.events, below)} events in {num(rec.exposure)} patient-years, "
+                f"{num(rec.rate, 3)} per {rec.per:g} ({rec.confidence_level:.0%} CI "
+                f"{num(rec.lower, 3)}–{num(rec.upper, 3)})"
+            )
     rates = Section(
         "exposure_adjusted_incidence",
         "Exposure-adjusted incidence",
@@ -54,7 +68,26 @@ def question_sections(
         ),
         tabs("exposure_adjusted_incidence"),
     )
-    return (exposure, rates)
+    ttr = q.time_to_response
+    ttr_lines = [
+        "Time from the start of each patient's first course to the first recorded global CR "
+        "or PR on that course; a stop before a response is a competing event, a patient still "
+        "on drug without one is censored at the last follow-up or cut-off.",
+        _ttr_text(ttr, below),
+        "The Kaplan–Meier median treats stopping as censoring and so over-states the chance of a "
+        "response; the cumulative incidence (figure) does not.",
+    ]
+    if ttr.left_out:
+        ttr_lines.append(f"Left out: {_n(len(ttr.left_out), below)} patients (reasons in "
+                         "results.json, time_to_response.left_out).")  # fmt: skip
+    time_to_response = Section(
+        "time_to_response",
+        "Time to response",
+        tuple(ttr_lines),
+        tabs("time_to_response"),
+        figs("time_to_response"),
+    )
+    return (exposure, rates, time_to_response)
 
 
 def insert_after(
@@ -69,3 +102,21 @@ def insert_after(
     if anchor not in {s.id for s in sections}:
         out.extend(extra)
     return tuple(out)
+
+
+def _ttr_text(ttr: TimeToResponseSection, below: int | None) -> str:
+    km = ttr.kaplan_meier
+    if not km.computable:
+        return "No patient has time on drug, so there is no time to response."
+    level = f"{km.confidence_level:.0%}"
+    if km.median_reached:
+        upper = "not reached" if km.median_ci_upper is None else num(km.median_ci_upper, 3)
+        median = (
+            f"median {num(km.median, 3)} months ({level} CI {num(km.median_ci_lower, 3)}–{upper})"
+        )
+    else:
+        median = "median not reached (fewer than half responded while followed)"
+    return (
+        f"{_n(ttr.n_responded, below)} of {_n(len(ttr.patients), below)} patients had a first CR "
+        f"or PR recorded; {_n(ttr.n_stopped, below)} stopped before one; Kaplan–Meier {median}."
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jakreg.analysis.exposure import ExposureRow
 from jakreg.analysis.results import StudyResults
+from jakreg.analysis.time_to_response import RESPONDED
 from jakreg.report.tables import Cell, Table
 
 
@@ -59,4 +60,39 @@ def question_tables(r: StudyResults) -> list[Table]:
             "a zero count has lower limit 0."
         ),
     )  # fmt: skip
-    return [exposure, rates]
+    ttr = q.time_to_response
+    km = ttr.kaplan_meier
+    level = f"{km.confidence_level:.0%}"
+    rows: list[tuple[Cell, ...]] = [
+        ("patients", "", len(ttr.patients), None, None, None),
+        ("first CR or PR recorded", "", ttr.n_responded, None, None, None),
+        ("stopped before a response", "", ttr.n_stopped, None, None, None),
+        (
+            "Kaplan–Meier median (months)",
+            "reached" if km.median_reached else "not reached",
+            None,
+            km.median,
+            km.median_ci_lower,
+            km.median_ci_upper,
+        ),
+    ]
+    responded = next((c for c in ttr.cumulative_incidence.causes if c.cause == RESPONDED), None)
+    if responded is not None:
+        for v in responded.at_times:
+            rows.append(
+                (f"cumulative incidence of response at {v.time:g} months",
+                 "beyond follow-up" if v.estimate is None else "", v.at_risk,
+                 v.estimate, v.ci_lower, v.ci_upper)
+            )  # fmt: skip
+    time_to_response = Table(
+        "time_to_response",
+        f"Time to first response (first course), {level} CI",
+        ("quantity", "status", "n", "estimate", "ci_lower", "ci_upper"),
+        tuple(rows),
+        count_columns=("n",),
+        note=(
+            "Median upper limit empty: not reached. Cumulative incidence: Aalen–Johansen with "
+            "stopping as competing event; n = patients at risk."
+        ),
+    )
+    return [exposure, rates, time_to_response]
