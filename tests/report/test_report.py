@@ -41,7 +41,7 @@ def test_html_is_self_contained(demo: ReportFiles) -> None:
     html = demo.html.read_text(encoding="utf-8")
     assert "<script" not in html
     assert not re.search(r"""(src|href)=["']https?://""", html)
-    assert html.count('src="data:image/png;base64,') == 6
+    assert html.count('src="data:image/png;base64,') == 7
     assert "Synthetic example data." in html
 
 
@@ -50,6 +50,7 @@ def test_context_is_data(example_url: str) -> None:
     assert ctx.headings == [
         "Cohort", "Treatment", "IDDA before and under JAK inhibitor", "Responses",
         "Adverse events", "Exposure", "Exposure-adjusted incidence", "Time to response",
+        "IDDA over time",
         "Discontinuation and drug survival", "Comparison with published cases",
         "Methods",
     ]  # fmt: skip

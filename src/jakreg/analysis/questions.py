@@ -17,11 +17,12 @@ from jakreg.analysis.exposure import (
     exposure_section,
     incidence_section,
 )
+from jakreg.analysis.longitudinal import LongitudinalSection, longitudinal_section
 from jakreg.analysis.options import AnalysisOptions
 from jakreg.analysis.prepare import PatientView
 from jakreg.analysis.time_to_response import TimeToResponseSection, time_to_response_section
 
-KEYS = ("exposure", "exposure_adjusted_incidence", "time_to_response")
+KEYS = ("exposure", "exposure_adjusted_incidence", "time_to_response", "idda_longitudinal")
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,14 @@ class QuestionsSection:
     exposure: ExposureSection
     incidence: IncidenceSection
     time_to_response: TimeToResponseSection
+    longitudinal: LongitudinalSection
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "exposure": self.exposure.to_dict(),
             "exposure_adjusted_incidence": self.incidence.to_dict(),
             "time_to_response": self.time_to_response.to_dict(),
+            "idda_longitudinal": self.longitudinal.to_dict(),
         }
 
 
@@ -46,5 +49,8 @@ def questions_section(
         incidence=incidence_section(views, cutoff, confidence_level=opts.confidence_level),
         time_to_response=time_to_response_section(
             views, times=opts.survival_times, confidence_level=opts.confidence_level
+        ),
+        longitudinal=longitudinal_section(
+            views, score=opts.score, cutoff=cutoff, confidence_level=opts.confidence_level
         ),
     )

@@ -12,7 +12,7 @@ from jakreg.report.tables import Table, build_tables, num, summary_text, suppres
 from jakreg.stats import ContinuousSummary
 from jakreg.stats._common import p_phrase
 
-PER_PATIENT_FIGURES = frozenset({"swimmer", "idda_paired"})
+PER_PATIENT_FIGURES = frozenset({"swimmer", "idda_paired", "idda_spaghetti"})
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,12 @@ from jakreg.report.context import FigureSlot, Section, _n
 from jakreg.report.tables import Table, num
 
 FIGURES: dict[str, FigureSlot] = {
+    "idda_spaghetti": FigureSlot(
+        "idda_spaghetti",
+        "Every score over time",
+        "One grey line per patient through all recorded totals; blue: before the first start, "
+        "red: under a JAK inhibitor, grey crosses: off drug; dashed line: the course start.",
+    ),
     "time_to_response": FigureSlot(
         "time_to_response",
         "Time to first response (cumulative incidence)",
@@ -87,7 +93,25 @@ def question_sections(
         tabs("time_to_response"),
         figs("time_to_response"),
     )
-    return (exposure, rates, time_to_response)
+    lon = q.longitudinal
+    m = lon.model
+    lon_lines = [
+        f"{_n(len(lon.points), below)} {lon.score} totals of {_n(lon.n_patients, below)} patients "
+        "over time, 0 = the start of the first course.",
+        "Linear mixed model (statsmodels MixedLM, REML): total ~ time since start (months) + "
+        "under (vs before), random intercept per patient; scores off drug are left out.",
+        m.summary() if m.computable else f"Mixed model not fitted: {m.reason}.",
+    ]
+    if m.warnings:
+        lon_lines.append("Fit warnings: " + "; ".join(m.warnings) + ".")
+    longitudinal = Section(
+        "idda_longitudinal",
+        f"{lon.score} over time",
+        tuple(lon_lines),
+        tabs("idda_mixed_model"),
+        figs("idda_spaghetti"),
+    )
+    return (exposure, rates, time_to_response, longitudinal)
 
 
 def insert_after(

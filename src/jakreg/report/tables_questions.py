@@ -95,4 +95,34 @@ def question_tables(r: StudyResults) -> list[Table]:
             "stopping as competing event; n = patients at risk."
         ),
     )
-    return [exposure, rates, time_to_response]
+    m = q.longitudinal.model
+    mixed = Table(
+        "idda_mixed_model",
+        f"{q.longitudinal.score}: mixed model estimates ({m.confidence_level:.0%} CI)",
+        ("term", "estimate", "std_error", "ci_lower", "ci_upper", "p_value"),
+        tuple(
+            [(f.name, f.estimate, f.std_error, f.ci_lower, f.ci_upper, f.p_value) for f in m.fixed]
+            + (
+                [
+                    (
+                        "patient (random intercept) variance",
+                        m.random_intercept_variance,
+                        None,
+                        None,
+                        None,
+                        None,
+                    ),
+                    ("residual variance", m.residual_variance, None, None, None, None),
+                ]
+                if m.computable
+                else []
+            )
+        ),
+        note=(
+            f"n = {m.n_scores} scores of {m.n_patients} patients; "
+            + ("converged" if m.converged else "did not converge")
+            if m.computable
+            else f"Not fitted: {m.reason}."
+        ),
+    )
+    return [exposure, rates, time_to_response, mixed]
