@@ -58,6 +58,7 @@ class AssessmentData:
     score: str
     score_version: str
     total: float | None
+    assessor_role: str = "physician"  # physician | nurse | study_coordinator | other
 
 
 @dataclass(frozen=True)

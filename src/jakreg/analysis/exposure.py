@@ -41,6 +41,8 @@ AMINOTRANSFERASE_TERMS = (
     "Alanine aminotransferase increased",
     "Aspartate aminotransferase increased",
 )
+LAB_GRADES = (2, 3)
+LAB_MIN_GRADE = min(LAB_GRADES)
 _ZOSTER = re.compile(r"zoster|shingles", re.IGNORECASE)
 # Thrombosis and embolism by term, not thrombocytopenia.
 _THROMBOSIS = re.compile(r"thrombos|thrombot|embol", re.IGNORECASE)
@@ -147,11 +149,19 @@ def safety_events(view: PatientView, cutoff: dt.date) -> list[tuple[CourseView, 
     return out
 
 
-def lab_events(view: PatientView, cutoff: dt.date) -> list[tuple[CourseView, LabData]]:
-    """Graded labs dated after a course start and up to its end (the start-day value is baseline)."""
+def lab_events(
+    view: PatientView,
+    cutoff: dt.date,
+    terms: frozenset[str] | None = None,
+    min_grade: int = 0,
+) -> list[tuple[CourseView, LabData]]:
+    """Graded labs dated after a course start and up to its end (the start-day value is baseline),
+    optionally only of `terms` and at least `min_grade`."""
     out = []
     for lab in view.data.labs:
         if lab.ctcae_term is None or lab.ctcae_grade is None or lab.on > cutoff:
+            continue
+        if lab.ctcae_grade < min_grade or (terms is not None and lab.ctcae_term not in terms):
             continue
         c = course_of(view, lab.on, start_included=False)
         if c is not None:
@@ -204,7 +214,7 @@ def outcomes(infection_terms: Sequence[str] = ()) -> tuple[Outcome, ...]:
                 lab=_lab(terms, g))
         for label, terms in (("cytopenia", CYTOPENIA_TERMS), ("ALT/AST increased",
                                                                AMINOTRANSFERASE_TERMS))
-        for g in (2, 3)
+        for g in LAB_GRADES
     )  # fmt: skip
     return fixed + by_term + labs
 
@@ -267,7 +277,11 @@ def incidence_section(
     views: Sequence[PatientView], cutoff: dt.date, *, confidence_level: float = 0.95
 ) -> IncidenceSection:
     """Exposure-adjusted rates (per 100 patient-years) overall and by drug, first-event and recurrent."""
-    per_patient = [(v, safety_events(v, cutoff), lab_events(v, cutoff)) for v in views]
+    # Every lab outcome is one of these terms at grade 2 or more; the rest need no course look-up.
+    wanted = frozenset(CYTOPENIA_TERMS + AMINOTRANSFERASE_TERMS)
+    per_patient = [
+        (v, safety_events(v, cutoff), lab_events(v, cutoff, wanted, LAB_MIN_GRADE)) for v in views
+    ]
     infection_terms = sorted(
         {e.term for _, evs, _ in per_patient for _, e in evs if e.category == "infection"}
     )
@@ -285,6 +299,13 @@ def incidence_section(
             ids = {id(c) for c in courses}
             scope_evs = [e for c, e in evs if id(c) in ids]
             scope_labs = [x for c, x in labs if id(c) in ids]
+            if not scope_evs and not scope_labs:
+                for o in outs:
+                    a = acc[(scope, o.name)]
+                    a[0] += 1
+                    a[3] += all_days
+                    a[4] += all_days
+                continue
             for o in outs:
                 if o.ae is not None:
                     dates = [e.onset for e in scope_evs if o.ae(e)]

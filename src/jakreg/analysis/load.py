@@ -416,12 +416,12 @@ def _doses(names: Sequence[str], dates: _Dates) -> Build:
 
 
 def _assessments(names: Sequence[str], dates: _Dates) -> Build:
-    pick = _picker(names, "date", "score", "score_version", "total")
+    pick = _picker(names, "date", "score", "score_version", "total", "assessor_role")
     day = dates.day
 
     def assessment(r: Row) -> AssessmentData:
-        on, score, version, total = pick(r)
-        return AssessmentData(day[on], score, version, total)  # type: ignore[arg-type]
+        on, score, version, total, role = pick(r)
+        return AssessmentData(day[on], score, version, total, role)  # type: ignore[arg-type]
 
     key = attrgetter("on", "score")
     return lambda rows: tuple(sorted(map(assessment, rows), key=key))

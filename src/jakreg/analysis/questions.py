@@ -20,9 +20,16 @@ from jakreg.analysis.exposure import (
 from jakreg.analysis.longitudinal import LongitudinalSection, longitudinal_section
 from jakreg.analysis.options import AnalysisOptions
 from jakreg.analysis.prepare import PatientView
+from jakreg.analysis.sensitivity import SensitivitySection, sensitivity_section
 from jakreg.analysis.time_to_response import TimeToResponseSection, time_to_response_section
 
-KEYS = ("exposure", "exposure_adjusted_incidence", "time_to_response", "idda_longitudinal")
+KEYS = (
+    "exposure",
+    "exposure_adjusted_incidence",
+    "time_to_response",
+    "idda_longitudinal",
+    "idda_sensitivity",
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class QuestionsSection:
     incidence: IncidenceSection
     time_to_response: TimeToResponseSection
     longitudinal: LongitudinalSection
+    sensitivity: SensitivitySection
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +46,7 @@ class QuestionsSection:
             "exposure_adjusted_incidence": self.incidence.to_dict(),
             "time_to_response": self.time_to_response.to_dict(),
             "idda_longitudinal": self.longitudinal.to_dict(),
+            "idda_sensitivity": self.sensitivity.to_dict(),
         }
 
 
@@ -52,5 +61,13 @@ def questions_section(
         ),
         longitudinal=longitudinal_section(
             views, score=opts.score, cutoff=cutoff, confidence_level=opts.confidence_level
+        ),
+        sensitivity=sensitivity_section(
+            views,
+            score=opts.score,
+            primary=opts.window_rule,
+            cutoff=cutoff,
+            zero_method=opts.zero_method,
+            confidence_level=opts.confidence_level,
         ),
     )

@@ -111,7 +111,19 @@ def question_sections(
         tabs("idda_mixed_model"),
         figs("idda_spaghetti"),
     )
-    return (exposure, rates, time_to_response, longitudinal)
+    pairs = [row.section.n_pairs for row in q.sensitivity.rows]
+    sensitivity = Section(
+        "idda_sensitivity",
+        f"Sensitivity of the {r.idda.score} result",
+        (
+            f"The paired before/under analysis re-run with other window rules (before window "
+            f"30–180 days; 'under' nearest to a 3-, 6- or 12-month landmark instead of the last "
+            f"on therapy) and with physician-scored assessments only; "
+            f"{_n(min(pairs, default=0), below)} to {_n(max(pairs, default=0), below)} pairs.",
+        ),
+        tabs("idda_sensitivity"),
+    )
+    return (exposure, rates, time_to_response, longitudinal, sensitivity)
 
 
 def insert_after(
