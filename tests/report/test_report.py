@@ -50,7 +50,7 @@ def test_context_is_data(example_url: str) -> None:
     assert ctx.headings == [
         "Cohort", "Treatment", "IDDA before and under JAK inhibitor", "Responses",
         "Adverse events", "Exposure", "Exposure-adjusted incidence", "Time to response",
-        "IDDA over time", "Sensitivity of the IDDA result",
+        "IDDA over time", "Sensitivity of the IDDA result", "Outcomes after stopping",
         "Discontinuation and drug survival", "Comparison with published cases",
         "Methods",
     ]  # fmt: skip

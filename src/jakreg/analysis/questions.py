@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jakreg.analysis.after_stop import AfterStopSection, after_stop_section
 from jakreg.analysis.exposure import (
     ExposureSection,
     IncidenceSection,
@@ -39,6 +40,7 @@ class QuestionsSection:
     time_to_response: TimeToResponseSection
     longitudinal: LongitudinalSection
     sensitivity: SensitivitySection
+    after_stopping: AfterStopSection
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class QuestionsSection:
             "time_to_response": self.time_to_response.to_dict(),
             "idda_longitudinal": self.longitudinal.to_dict(),
             "idda_sensitivity": self.sensitivity.to_dict(),
+            "after_stopping": self.after_stopping.to_dict(),
         }
 
 
@@ -70,4 +73,5 @@ def questions_section(
             zero_method=opts.zero_method,
             confidence_level=opts.confidence_level,
         ),
+        after_stopping=after_stop_section(views, cutoff),
     )

@@ -123,7 +123,18 @@ def question_sections(
         ),
         tabs("idda_sensitivity"),
     )
-    return (exposure, rates, time_to_response, longitudinal, sensitivity)
+    a = q.after_stopping
+    after = Section(
+        "after_stopping",
+        "Outcomes after stopping",
+        (
+            f"{_n(len(a.stops), below)} course stops by the cut-off. For each, the first of: a "
+            "later JAK-inhibitor course (same drug: restart; another: switch) or HSCT; without "
+            "either, the vital status or the last follow-up.",
+        ),
+        tabs("after_stopping"),
+    )
+    return (exposure, rates, time_to_response, longitudinal, sensitivity, after)
 
 
 def insert_after(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jakreg.analysis.after_stop import OUTCOMES
 from jakreg.analysis.exposure import ExposureRow
 from jakreg.analysis.results import StudyResults
 from jakreg.analysis.time_to_response import RESPONDED
@@ -140,4 +141,16 @@ def question_tables(r: StudyResults) -> list[Table]:
         note="Medians of the paired scores; Hodges–Lehmann estimate with its exact CI; Wilcoxon "
         "signed-rank test as in the primary analysis. The first row is the primary analysis.",
     )  # fmt: skip
-    return [exposure, rates, time_to_response, mixed, sens]
+    after = Table(
+        "after_stopping",
+        "What followed each stop, by stop reason (courses)",
+        ("stop_reason", *OUTCOMES, "total"),
+        tuple(
+            (reason, *(counts.get(o, 0) for o in OUTCOMES), sum(counts.values()))
+            for reason, counts in q.after_stopping.by_reason().items()
+        ),
+        count_columns=(*OUTCOMES, "total"),
+        note="The first of: a later course (restart or switch) or HSCT after the stop; else the "
+        "vital status or last follow-up. Every stop is in results.json (after_stopping.stops).",
+    )
+    return [exposure, rates, time_to_response, mixed, sens, after]
