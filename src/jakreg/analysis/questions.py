@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jakreg.analysis.after_stop import AfterStopSection, after_stop_section
+from jakreg.analysis.dosing import DosingSection, dosing_section
 from jakreg.analysis.exposure import (
     ExposureSection,
     IncidenceSection,
@@ -41,6 +42,7 @@ class QuestionsSection:
     longitudinal: LongitudinalSection
     sensitivity: SensitivitySection
     after_stopping: AfterStopSection
+    dosing: DosingSection
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class QuestionsSection:
             "idda_longitudinal": self.longitudinal.to_dict(),
             "idda_sensitivity": self.sensitivity.to_dict(),
             "after_stopping": self.after_stopping.to_dict(),
+            "dosing": self.dosing.to_dict(),
         }
 
 
@@ -74,4 +77,5 @@ def questions_section(
             confidence_level=opts.confidence_level,
         ),
         after_stopping=after_stop_section(views, cutoff),
+        dosing=dosing_section(views),
     )

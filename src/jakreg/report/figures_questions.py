@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from matplotlib.axes import Axes
 
+from jakreg.analysis.dosing import DosingSection
 from jakreg.analysis.longitudinal import BEFORE, UNDER, LongitudinalSection
 from jakreg.analysis.results import StudyResults
 from jakreg.analysis.time_to_response import TimeToResponseSection
@@ -71,6 +72,42 @@ def spaghetti_plot(ax: Axes, section: LongitudinalSection) -> Axes:
     return ax
 
 
+def dose_plot(ax: Axes, section: DosingSection, unit: str) -> Axes:
+    """Dose over time, one line per course, coloured by drug (overlaid)."""
+    from matplotlib.collections import LineCollection
+
+    from jakreg.report.figures import DRUG_COLOURS
+
+    attr = "mg_per_kg_day" if unit == "mg/kg/day" else "mg_per_m2_day"
+    by: dict[tuple[str, int, str], list[tuple[float, float]]] = {}
+    for p in section.points:
+        value = getattr(p, attr)
+        if value is not None:
+            by.setdefault((p.patient, p.course_no, p.drug), []).append((p.months, value))
+    if not by:
+        return _empty(ax, f"no doses in {unit} recorded")
+    drugs = sorted({k[2] for k in by})
+    for drug in drugs:
+        keys = sorted(k for k in by if k[2] == drug)
+        shown = [
+            keys[int(i * len(keys) / MAX_SPAGHETTI)] for i in range(min(len(keys), MAX_SPAGHETTI))
+        ]
+        lines = [sorted(by[k]) for k in shown]
+        colour = DRUG_COLOURS.get(drug, "#555555")
+        ax.add_collection(LineCollection(lines, colors=colour, linewidths=1.0, alpha=0.6,
+                                         label=f"{drug} ({len(keys)} courses)"))  # fmt: skip
+        ax.scatter([m for k in shown for m, _ in by[k]], [d for k in shown for _, d in by[k]],
+                   s=8, color=colour)  # fmt: skip
+    ax.autoscale_view()
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("months since the course start")
+    ax.set_ylabel(unit)
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    return ax
+
+
 def question_drawing(name: str, r: StudyResults) -> Drawing:
     """How to draw the named figure (function, size in inches, bottom margin); KeyError if unknown."""
     q = r.questions
@@ -79,6 +116,9 @@ def question_drawing(name: str, r: StudyResults) -> Drawing:
     if name == "time_to_response":
         ttr = q.time_to_response
         return (lambda ax: time_to_response_plot(ax, ttr)), (7.0, 4.8), 0.3
+    if name in ("dose_kg", "dose_m2"):
+        dosing, unit = q.dosing, ("mg/kg/day" if name == "dose_kg" else "mg/m²/day")
+        return (lambda ax: dose_plot(ax, dosing, unit)), (7.0, 4.2), None
     if name == "idda_spaghetti":
         lon = q.longitudinal
         return (lambda ax: spaghetti_plot(ax, lon)), (7.0, 4.5), None

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from jakreg.analysis.dosing import CHANGE_REASONS_NOTE
 from jakreg.analysis.results import StudyResults
 from jakreg.analysis.time_to_response import TimeToResponseSection
 from jakreg.report.context import FigureSlot, Section, _n
 from jakreg.report.tables import Table, num
+from jakreg.stats._common import p_phrase
 
 FIGURES: dict[str, FigureSlot] = {
+    "dose_kg": FigureSlot(
+        "dose_kg",
+        "Dose over time (mg/kg/day)",
+        "One line per course through its dose records, coloured by drug; 0 = the course start. "
+        "Doses per kg are not comparable across drugs.",
+    ),
+    "dose_m2": FigureSlot(
+        "dose_m2",
+        "Dose over time (mg/m²/day)",
+        "As above, per m² of body surface (Mosteller).",
+    ),
     "idda_spaghetti": FigureSlot(
         "idda_spaghetti",
         "Every score over time",
@@ -134,7 +147,30 @@ def question_sections(
         ),
         tabs("after_stopping"),
     )
-    return (exposure, rates, time_to_response, longitudinal, sensitivity, after)
+    ds = q.dosing
+    dose_lines = [
+        "Every dose record of every course, from the course start; the dose at the latest "
+        "recorded response of the first course is compared between responders (CR or PR) and "
+        "non-responders (NR) per drug with the Mann–Whitney U test (exact for small groups "
+        "without ties).",
+    ]
+    for x in ds.at_response:
+        t = x.test
+        dose_lines.append(
+            f"{x.drug}: CR or PR n = {_n(t.n[0], below)}, median {num(t.medians[0])}; NR n = "
+            f"{_n(t.n[1], below)}, median {num(t.medians[1])} {x.unit}; "
+            + (f"{p_phrase(t.p_value)} ({t.method})." if t.computable else
+               f"not computable ({t.reason}).")
+        )  # fmt: skip
+    dose_lines.append("Reasons for dose changes: " + CHANGE_REASONS_NOTE + ".")
+    dosing = Section(
+        "dosing",
+        "Dosing over time",
+        tuple(dose_lines),
+        tabs("dose_at_response", "dose_changes", "ruxolitinib_azole"),
+        figs("dose_kg", "dose_m2"),
+    )
+    return (exposure, rates, dosing, time_to_response, longitudinal, sensitivity, after)
 
 
 def insert_after(

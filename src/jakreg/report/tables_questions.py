@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jakreg.analysis.after_stop import OUTCOMES
+from jakreg.analysis.dosing import CHANGE_REASONS_NOTE
 from jakreg.analysis.exposure import ExposureRow
 from jakreg.analysis.results import StudyResults
 from jakreg.analysis.time_to_response import RESPONDED
@@ -153,4 +154,45 @@ def question_tables(r: StudyResults) -> list[Table]:
         note="The first of: a later course (restart or switch) or HSCT after the stop; else the "
         "vital status or last follow-up. Every stop is in results.json (after_stopping.stops).",
     )
-    return [exposure, rates, time_to_response, mixed, sens, after]
+    ds = q.dosing
+    at_response = Table(
+        "dose_at_response",
+        "Dose at the latest response of the first course (mg/kg/day)",
+        ("drug", "n_responders", "median_responders", "n_non_responders", "median_non_responders",
+         "u_statistic", "p_value", "method"),
+        tuple(
+            (a.drug, a.test.n[0], a.test.medians[0], a.test.n[1], a.test.medians[1],
+             a.test.u_statistic, a.test.p_value, a.test.method or f"not computable ({a.test.reason})")
+            for a in ds.at_response
+        ),
+        count_columns=("n_responders", "n_non_responders"),
+    )  # fmt: skip
+    changes = Table(
+        "dose_changes",
+        "Dose changes by drug (successive dose records of a course)",
+        ("drug", "n_courses", "courses_with_change", "increases", "decreases",
+         "unchanged_or_not_comparable"),
+        tuple((c.drug, c.n_courses, c.courses_with_change, c.increases, c.decreases, c.unchanged)
+              for c in ds.changes),
+        count_columns=("n_courses", "courses_with_change", "increases", "decreases",
+                       "unchanged_or_not_comparable"),
+        note="Reasons: " + CHANGE_REASONS_NOTE + ".",
+    )  # fmt: skip
+    t = ds.ruxolitinib_azole_test
+    azole = Table(
+        "ruxolitinib_azole",
+        "Ruxolitinib doses with and without azole co-medication (mg/kg/day, courses)",
+        ("azole_comedication", "n_start", "median_start", "min_start", "max_start",
+         "n_latest", "median_latest"),
+        tuple((a.azole, a.start_mg_per_kg_day.n, a.start_mg_per_kg_day.median,
+               a.start_mg_per_kg_day.minimum, a.start_mg_per_kg_day.maximum,
+               a.latest_mg_per_kg_day.n, a.latest_mg_per_kg_day.median)
+              for a in ds.ruxolitinib_azole),
+        count_columns=("n_start", "n_latest"),
+        note=("Start dose with vs without azole: Mann–Whitney U "
+              + (f"p = {t.p_value:.3g} ({t.method})." if t.p_value is not None
+                 else f"not computable ({t.reason}).")
+              + " Azoles inhibit CYP3A4 and raise ruxolitinib exposure; this is a description, "
+              "not a dosing recommendation."),
+    )  # fmt: skip
+    return [exposure, rates, time_to_response, mixed, sens, after, at_response, changes, azole]
