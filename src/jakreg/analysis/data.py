@@ -72,6 +72,21 @@ class LabData:
 
 
 @dataclass(frozen=True)
+class BiomarkerData:
+    on: dt.date
+    marker: str  # vocab code: pstat1, isg_score, cxcl10, ...
+    marker_detail: str | None
+    value: float
+    unit: str  # as the lab reported it
+    ref_low: float | None  # the lab's reference range, when given
+    ref_high: float | None
+
+    @property
+    def label(self) -> str:
+        return self.marker + (f" ({self.marker_detail})" if self.marker_detail else "")
+
+
+@dataclass(frozen=True)
 class AdverseEventData:
     course_no: int | None
     term: str
@@ -111,6 +126,7 @@ class PatientData:
     adverse_events: tuple[AdverseEventData, ...] = ()
     responses: tuple[ResponseData, ...] = ()
     hsct: tuple[dt.date, ...] = ()
+    biomarkers: tuple[BiomarkerData, ...] = ()
 
 
 @dataclass(frozen=True)

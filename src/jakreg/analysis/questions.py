@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jakreg.analysis.after_stop import AfterStopSection, after_stop_section
+from jakreg.analysis.biomarkers import BiomarkerSection, biomarker_section
 from jakreg.analysis.dosing import DosingSection, dosing_section
 from jakreg.analysis.exposure import (
     ExposureSection,
@@ -19,6 +20,7 @@ from jakreg.analysis.exposure import (
     exposure_section,
     incidence_section,
 )
+from jakreg.analysis.idda_pairs import IddaSection
 from jakreg.analysis.longitudinal import LongitudinalSection, longitudinal_section
 from jakreg.analysis.options import AnalysisOptions
 from jakreg.analysis.prepare import PatientView
@@ -43,6 +45,7 @@ class QuestionsSection:
     sensitivity: SensitivitySection
     after_stopping: AfterStopSection
     dosing: DosingSection
+    biomarkers: BiomarkerSection
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,11 +56,12 @@ class QuestionsSection:
             "idda_sensitivity": self.sensitivity.to_dict(),
             "after_stopping": self.after_stopping.to_dict(),
             "dosing": self.dosing.to_dict(),
+            "biomarkers": self.biomarkers.to_dict(),
         }
 
 
 def questions_section(
-    views: Sequence[PatientView], cutoff: dt.date, opts: AnalysisOptions
+    views: Sequence[PatientView], cutoff: dt.date, opts: AnalysisOptions, idda: IddaSection
 ) -> QuestionsSection:
     return QuestionsSection(
         exposure=exposure_section(views, cutoff),
@@ -78,4 +82,12 @@ def questions_section(
         ),
         after_stopping=after_stop_section(views, cutoff),
         dosing=dosing_section(views),
+        biomarkers=biomarker_section(
+            views,
+            idda,
+            rule=opts.window_rule,
+            cutoff=cutoff,
+            zero_method=opts.zero_method,
+            confidence_level=opts.confidence_level,
+        ),
     )

@@ -184,7 +184,7 @@ def analyse_snapshot(
         literature=literature,
         timeline=lanes(views, cut.date),
         methods=_methods(opts, idda, cut.date, cut.source, snapshot.sha256),
-        questions=questions_section(views, cut.date, opts),
+        questions=questions_section(views, cut.date, opts, idda),
     )
 
 

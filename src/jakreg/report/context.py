@@ -12,7 +12,9 @@ from jakreg.report.tables import Table, build_tables, num, summary_text, suppres
 from jakreg.stats import ContinuousSummary
 from jakreg.stats._common import p_phrase
 
-PER_PATIENT_FIGURES = frozenset({"swimmer", "idda_paired", "idda_spaghetti"})
+PER_PATIENT_FIGURES = frozenset(
+    {"swimmer", "idda_paired", "idda_spaghetti", "dose_kg", "dose_m2", "biomarkers"}
+)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from matplotlib.axes import Axes
 
+from jakreg.analysis.biomarkers import BiomarkerSection
 from jakreg.analysis.dosing import DosingSection
 from jakreg.analysis.longitudinal import BEFORE, UNDER, LongitudinalSection
 from jakreg.analysis.results import StudyResults
@@ -108,6 +109,47 @@ def dose_plot(ax: Axes, section: DosingSection, unit: str) -> Axes:
     return ax
 
 
+def biomarker_plot(ax: Axes, section: BiomarkerSection) -> Axes:
+    """Small multiples, one panel per marker (and unit): lines per patient, the lab's reference
+    range shaded (the one most often reported), course start at 0."""
+    from matplotlib.collections import LineCollection
+
+    markers = section.markers
+    if not markers:
+        return _empty(ax, "no biomarkers recorded")
+    fig = ax.get_figure()
+    if fig is None:
+        return _empty(ax, "no figure to draw on")
+    ax.remove()
+    cols = min(3, len(markers))
+    rows = -(-len(markers) // cols)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for k, m in enumerate(markers):
+        a = axes[k // cols][k % cols]
+        by: dict[str, list[tuple[float, float]]] = {}
+        for p in m.points:
+            by.setdefault(p.patient, []).append((p.months, p.value))
+        shown = shown_patients(sorted(by))
+        a.add_collection(LineCollection([sorted(by[p]) for p in shown], colors="#555555",
+                                        linewidths=0.8, alpha=0.7))  # fmt: skip
+        a.scatter([x for p in shown for x, _ in by[p]], [y for p in shown for _, y in by[p]],
+                  s=6, color="#1f77b4")  # fmt: skip
+        a.axvline(0, color="black", linestyle="--", linewidth=0.8)
+        a.autoscale_view()
+        if m.reference_range is not None:
+            bottom, top = a.get_ylim()
+            lo, hi = m.reference_range
+            a.axhspan(bottom if lo is None else lo, top if hi is None else hi, color="#2ca02c",
+                      alpha=0.15, zorder=0)  # fmt: skip
+        a.set_title(f"{m.marker} ({m.unit})", fontsize=8)
+        a.tick_params(labelsize=7)
+        a.grid(alpha=0.3)
+    for k in range(len(markers), rows * cols):
+        axes[k // cols][k % cols].set_axis_off()
+    fig.supxlabel("months since the start of the first course", fontsize=8)
+    return axes[0][0]  # type: ignore[no-any-return]
+
+
 def question_drawing(name: str, r: StudyResults) -> Drawing:
     """How to draw the named figure (function, size in inches, bottom margin); KeyError if unknown."""
     q = r.questions
@@ -119,6 +161,10 @@ def question_drawing(name: str, r: StudyResults) -> Drawing:
     if name in ("dose_kg", "dose_m2"):
         dosing, unit = q.dosing, ("mg/kg/day" if name == "dose_kg" else "mg/m²/day")
         return (lambda ax: dose_plot(ax, dosing, unit)), (7.0, 4.2), None
+    if name == "biomarkers":
+        bio = q.biomarkers
+        rows = max(1, -(-len(bio.markers) // 3))
+        return (lambda ax: biomarker_plot(ax, bio)), (9.0, 2.6 * rows), None
     if name == "idda_spaghetti":
         lon = q.longitudinal
         return (lambda ax: spaghetti_plot(ax, lon)), (7.0, 4.5), None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from jakreg.analysis.biomarkers import NO_THRESHOLD
 from jakreg.analysis.dosing import CHANGE_REASONS_NOTE
 from jakreg.analysis.results import StudyResults
 from jakreg.analysis.time_to_response import TimeToResponseSection
@@ -12,6 +13,13 @@ from jakreg.report.tables import Table, num
 from jakreg.stats._common import p_phrase
 
 FIGURES: dict[str, FigureSlot] = {
+    "biomarkers": FigureSlot(
+        "biomarkers",
+        "Biomarkers over time",
+        "One panel per marker in the lab's units: a line per patient, 0 = the start of the first "
+        "course (dashed); green band: the lab's reference range (the one reported most often). No "
+        "response threshold is implied.",
+    ),
     "dose_kg": FigureSlot(
         "dose_kg",
         "Dose over time (mg/kg/day)",
@@ -170,7 +178,25 @@ def question_sections(
         tabs("dose_at_response", "dose_changes", "ruxolitinib_azole"),
         figs("dose_kg", "dose_m2"),
     )
-    return (exposure, rates, dosing, time_to_response, longitudinal, sensitivity, after)
+    bio = q.biomarkers
+    bio_lines = [
+        NO_THRESHOLD,
+        f"Before/under values per marker are chosen with the same window rule as the "
+        f"{bio.score} pairs; the change (under − before) is tested with the Wilcoxon signed-rank "
+        f"test (exact for small samples) and correlated with the {bio.score} change "
+        "(Spearman; exact permutation p for up to 8 pairs).",
+    ]
+    if not bio.markers:
+        bio_lines.append("No biomarkers are recorded.")
+    biomarkers = Section(
+        "biomarkers",
+        "Biomarkers",
+        tuple(bio_lines),
+        tabs("biomarker_changes"),
+        figs("biomarkers"),
+    )
+    return (exposure, rates, dosing, time_to_response, longitudinal, sensitivity, biomarkers,
+            after)  # fmt: skip
 
 
 def insert_after(

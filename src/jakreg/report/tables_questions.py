@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jakreg.analysis.after_stop import OUTCOMES
+from jakreg.analysis.biomarkers import NO_THRESHOLD
 from jakreg.analysis.dosing import CHANGE_REASONS_NOTE
 from jakreg.analysis.exposure import ExposureRow
 from jakreg.analysis.results import StudyResults
@@ -195,4 +196,24 @@ def question_tables(r: StudyResults) -> list[Table]:
               + " Azoles inhibit CYP3A4 and raise ruxolitinib exposure; this is a description, "
               "not a dosing recommendation."),
     )  # fmt: skip
-    return [exposure, rates, time_to_response, mixed, sens, after, at_response, changes, azole]
+    bio = Table(
+        "biomarker_changes",
+        "Biomarkers: paired change (under − before) and correlation with the score change",
+        ("marker", "unit", "n_patients", "n_pairs", "median_difference", "wilcoxon_p",
+         "wilcoxon_method", "hl_estimate", "hl_ci_lower", "hl_ci_upper", "spearman_n",
+         "spearman_rho", "spearman_p", "spearman_method"),
+        tuple(
+            (m.marker, m.unit, len({p.patient for p in m.points}), len(m.pairs),
+             m.paired.median_difference, m.paired.wilcoxon.p_value,
+             m.paired.wilcoxon.method or f"not computable ({m.paired.wilcoxon.reason})",
+             m.paired.hodges_lehmann.estimate, m.paired.hodges_lehmann.ci_lower,
+             m.paired.hodges_lehmann.ci_upper, m.with_idda_change.n, m.with_idda_change.rho,
+             m.with_idda_change.p_value,
+             m.with_idda_change.method or f"not computable ({m.with_idda_change.reason})")
+            for m in q.biomarkers.markers
+        ),
+        count_columns=("n_patients", "n_pairs", "spearman_n"),
+        note=NO_THRESHOLD,
+    )  # fmt: skip
+    return [exposure, rates, time_to_response, mixed, sens, after, at_response, changes, azole,
+            bio]  # fmt: skip
