@@ -56,8 +56,6 @@ def test_fixed_effects_and_variances_match_an_independent_reml() -> None:
     r = random_intercept_model(y, t, u, pid)
     assert r.computable
     assert r.converged is True
-    # L-BFGS hits a singular matrix on these data; the next optimiser is used and that is said.
-    assert r.warnings[0] == "lbfgs: Singular matrix"
     x = np.column_stack([np.ones(len(y)), t, np.asarray(u, float)])
     groups = np.asarray([int(p[1:]) for p in pid])
     b, se, var_u, s2 = _reml(np.asarray(y), x, groups)
