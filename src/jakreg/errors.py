@@ -11,3 +11,8 @@ class DatabaseError(JakregError):
 
 class InputFileError(JakregError):
     """A file given to jakreg cannot be read as what it claims to be."""
+
+
+class SelectionError(JakregError):
+    """The analysis was asked for patients the database cannot give (an unknown centre code, an
+    empty selection when an empty report was not allowed)."""

@@ -6,9 +6,12 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from jakreg.analysis import AnalysisOptions, analyse, results_json
 from jakreg.analysis.schema import check
-from tests.analysis.example import database
+from jakreg.errors import SelectionError
+from tests.analysis.example import Rows, database, example_copy
 from tests.studydata import BASE, write_study
 
 CUTOFF = dt.date(2023, 1, 10)
@@ -33,8 +36,21 @@ def test_no_patients_at_all(tmp_path: Path) -> None:
     assert r["data"]["cutoff"] == CUTOFF.isoformat()
 
 
-def test_a_centre_with_no_patients(example_url: str) -> None:
-    r = _results(example_url, centre="NOPE")
+def test_an_unknown_centre_is_an_error_not_an_empty_report(example_url: str) -> None:
+    with pytest.raises(SelectionError) as caught:
+        analyse(example_url, AnalysisOptions(centre="NOPE"))
+    assert str(caught.value) == (
+        "there is no centre 'NOPE' in the database (centres: SYN-A, SYN-B, SYN-C, SYN-D, SYN-E, "
+        "SYN-F); give a centre code exactly as in the centres sheet"
+    )
+
+
+def test_a_centre_with_no_patients(tmp_path: Path) -> None:
+    def empty_centre(sheets: dict[str, Rows]) -> None:
+        sheets["centres"].append({**sheets["centres"][0], "centre": "SYN-Z", "name": "Empty"})
+
+    url = database(tmp_path, example_copy(tmp_path / "study", empty_centre))
+    r = _results(url, centre="SYN-Z")
     assert r["cohort"]["n_patients"] == 0
     assert all(not c["computable"] for c in r["comparison"])
 

@@ -61,14 +61,22 @@ def test_safety_events_is_the_on_drug_selection() -> None:
                 ae(D(2021, 12, 31)),  # before any course
                 ae(D(2022, 1, 1)),  # start day: counts
                 ae(D(2022, 3, 1)),  # stop day: counts
-                ae(D(2022, 4, 1)),  # between courses: off drug
+                ae(D(2022, 3, 20)),  # 19 days after the stop: in the 30-day window
+                ae(D(2022, 4, 1)),  # 31 days after the stop: not treatment-emergent
                 ae(D(2022, 7, 1), course_no=2),
                 ae(D(2024, 2, 1)),  # after the cut-off
             ],
         )
     )
     picked = [(c.course_no, e.onset) for c, e in safety_events(v, CUTOFF)]
-    assert picked == [(1, D(2022, 1, 1)), (1, D(2022, 3, 1)), (2, D(2022, 7, 1))]
+    assert picked == [
+        (1, D(2022, 1, 1)), (1, D(2022, 3, 1)), (1, D(2022, 3, 20)), (2, D(2022, 7, 1))
+    ]  # fmt: skip
+    # The same selection as the report's safety counts (analysis.safety.treatment_emergent).
+    from jakreg.analysis.safety import treatment_emergent
+
+    same = [e.onset for e in v.data.adverse_events if treatment_emergent(e, v.data.courses, CUTOFF)]
+    assert same == [d for _, d in picked]
 
 
 def test_first_event_and_recurrent_rates_against_statsmodels() -> None:

@@ -87,7 +87,6 @@ def reference_sha256(
         (None, None, True),
         ("SYN-A", "cohort", True),
         ("SYN-A", None, False),
-        ("NOWHERE", "cohort", True),
     ],
 )
 def test_fingerprint_is_the_canonical_dump(
@@ -98,6 +97,13 @@ def test_fingerprint_is_the_canonical_dump(
             session, centre=centre, source=source, with_literature=with_literature
         )
     assert snapshot.sha256 == reference_sha256(url, centre, source, with_literature)
+
+
+def test_an_unknown_centre_is_refused(url: str) -> None:
+    from jakreg.errors import SelectionError
+
+    with open_session(url) as session, pytest.raises(SelectionError, match="no centre 'NOWHERE'"):
+        load_snapshot(session, centre="NOWHERE")
 
 
 def test_batches_change_nothing(url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -98,3 +98,23 @@ def test_landmark_nearest_and_tie() -> None:
 def test_invalid_course() -> None:
     with pytest.raises(InvalidCourseError):
         choose_assessments(STOP, START, [])
+
+
+@pytest.mark.parametrize("mode", ["last", "landmark"])
+def test_same_date_choice_does_not_depend_on_list_order(mode: str) -> None:
+    """Two assessments on one date: the id that sorts last wins in every order (it was the
+    later-listed one, so reversing the list changed the result)."""
+    import itertools
+
+    rule = LANDMARK_6_MONTHS if mode == "landmark" else WindowRule()
+    same_before = [a("b-x", 2019, 12, 20, 7.0), a("b-y", 2019, 12, 20, 9.0)]
+    same_under = [a("u-x", 2020, 7, 1, 3.0), a("u-y", 2020, 7, 1, 5.0), a("u-a", 2020, 7, 1, 4.0)]
+    chosen = set()
+    for order in itertools.permutations(same_before + same_under):
+        c = choose_assessments(START, STOP, list(order), rule)
+        assert c.before is not None
+        assert c.under is not None
+        chosen.add((c.before.id, c.under.id, tuple(sorted(c.not_chosen.items()))))
+    assert len(chosen) == 1
+    [(before, under, _)] = chosen
+    assert (before, under) == ("b-y", "u-y")

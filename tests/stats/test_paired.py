@@ -9,7 +9,7 @@ import pytest
 import scipy.stats
 
 from jakreg.stats import compare_paired
-from jakreg.stats.paired import choose_wilcoxon_method, wilcoxon_signed_rank
+from jakreg.stats.paired import EXACT_TIED, choose_wilcoxon_method, wilcoxon_signed_rank
 
 
 def _all_down(n: int) -> list[tuple[float, float]]:
@@ -85,7 +85,7 @@ def test_zero_differences_are_dropped_under_wilcox() -> None:
 def test_zeros_under_pratt_use_full_enumeration() -> None:
     """zero_method="pratt": zeros keep their ranks, so the tabulated distribution does not apply."""
     differences = np.array([0.0, -1.0, -2.0, -3.0, -4.0, 5.0])
-    assert choose_wilcoxon_method(differences, "pratt") == "exact-permutation"
+    assert choose_wilcoxon_method(differences, "pratt") == EXACT_TIED
     result = wilcoxon_signed_rank(differences, zero_method="pratt")
     # Brute force: ranks of |d| with the zero ranked 1; flip the signs of the non-zero ones only.
     ranks = scipy.stats.rankdata(np.abs(differences))
@@ -119,7 +119,7 @@ def test_ties_use_exact_enumeration_checked_by_brute_force() -> None:
     d = np.array(result.differences)
     assert d[0] == d[1] == -8.44
     assert result.wilcoxon.has_ties
-    assert result.wilcoxon.method == "exact-permutation"
+    assert result.wilcoxon.method == EXACT_TIED
     ranks = scipy.stats.rankdata(np.abs(d))
     observed = ranks[d > 0].sum()
     sums = [
@@ -131,28 +131,15 @@ def test_ties_use_exact_enumeration_checked_by_brute_force() -> None:
     assert result.wilcoxon.p_value == pytest.approx(min(1.0, 2 * min(low, high)), abs=1e-12)
 
 
-def test_ties_with_many_pairs_fall_back_to_normal_approximation() -> None:
-    """14 pairs with ties: 2**14 sign flips is past the enumeration limit → asymptotic, stated.
-
-    Reference: scipy.stats.wilcoxon(d, method="asymptotic") on the same differences.
-    """
-    d = np.array([-1.0, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, 8.0, -9.0, -10.0, -11, -12, 13])
-    result = wilcoxon_signed_rank(d)
-    assert result.method == "asymptotic"
-    reference = scipy.stats.wilcoxon(d, method="asymptotic")
-    assert result.p_value == reference.pvalue
-    assert result.z == pytest.approx(float(reference.zstatistic))
-    assert result.correction is False
-
-
-def test_more_than_fifty_pairs_use_normal_approximation() -> None:
-    """51 untied differences: scipy's own 'auto' would also switch to the asymptotic method."""
-    d = -np.arange(1.0, 52.0)
-    d[0] = 1.0
+def test_more_than_five_hundred_pairs_use_normal_approximation() -> None:
+    """501 untied differences: past the exact limit → scipy's asymptotic method, stated."""
+    d = -np.arange(1.0, 502.0)
+    d[::3] *= -1.0
     result = wilcoxon_signed_rank(d, correction=True)
     assert result.method == "asymptotic"
-    reference = scipy.stats.wilcoxon(d, method="asymptotic", correction=True).pvalue
-    assert result.p_value == reference
+    reference = scipy.stats.wilcoxon(d, method="asymptotic", correction=True)
+    assert result.p_value == reference.pvalue
+    assert result.z == pytest.approx(float(reference.zstatistic))
     assert result.correction is True
 
 
@@ -182,7 +169,9 @@ def test_n_equals_one_keeps_the_estimate_but_no_ci() -> None:
     result = compare_paired([(10.0, 7.0)])
     assert result.hodges_lehmann.estimate == -3.0
     assert not result.hodges_lehmann.ci_computable
-    assert result.rank_biserial.r == -1.0
+    # One pair: r would be −1 by construction (a sign, not an effect size), so none is given.
+    assert result.rank_biserial.r is None
+    assert result.rank_biserial.reason == "needs at least 2 non-zero differences, got 1"
     assert result.to_dict()["hodges_lehmann"]["ci_lower"] is None  # type: ignore[index]
 
 

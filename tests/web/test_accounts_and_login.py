@@ -27,6 +27,11 @@ def _events(url: str, action: str) -> list[AuditEvent]:
         return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
+def _after(event: AuditEvent) -> dict:  # type: ignore[type-arg]
+    after = event.after
+    return json.loads(after) if isinstance(after, str) else dict(after or {})
+
+
 def _try_login(app: FastAPI, username: str, password: str) -> tuple[int, str]:
     client = TestClient(app, base_url=BASE_URL, follow_redirects=False)
     page = client.get("/login")
@@ -176,6 +181,26 @@ def test_user_commands(seeded_url: str) -> None:
     assert verify_audit(seeded_url)[1] is None
 
 
+def test_set_password_can_revoke_api_tokens(
+    app: FastAPI, seeded_url: str, tokens: dict[str, str]
+) -> None:
+    """set-password alone leaves tokens valid (and says so); --revoke-tokens ends them."""
+    client = TestClient(app, base_url=BASE_URL)
+    bearer = {"Authorization": f"Bearer {tokens['analyst']}"}
+    _, valid = cli_support.user_set_password(seeded_url, "anna", "another long password")
+    assert valid == 1
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    _, valid = cli_support.user_set_password(
+        seeded_url, "anna", "yet another long password", revoke_tokens=True
+    )
+    assert valid == 0
+    r = client.get("/api/v1/me", headers=bearer)
+    assert r.status_code == 401
+    assert r.json() == {"detail": errors.API_TOKEN_INVALID}
+    revoked = [_after(e)["tokens_revoked"] for e in _events(seeded_url, "user_password")]
+    assert revoked == [0, 1]  # audited: none the first time, the one token the second
+
+
 def test_disabled_users_cannot_log_in(app: FastAPI, seeded_url: str) -> None:
     client = login(app, "vera")
     cli_support.user_disable(seeded_url, "vera")
@@ -200,3 +225,30 @@ def test_tokens_are_stored_hashed(seeded_url: str, tokens: dict[str, str]) -> No
     with db.open_session(seeded_url) as session:
         stored = set(session.scalars(select(ApiToken.token_hash)))
     assert not stored & set(tokens.values())
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("x" * 101, PASSWORD), ("eddie", "p" * 1025), ("e" * 100_000, "p" * 1_000_000)],
+)
+def test_overlong_login_fields_are_refused_before_hashing(
+    app: FastAPI, seeded_url: str, username: str, password: str
+) -> None:
+    """Stored user names have 100 characters; passwords are hashed on every try."""
+    from jakreg.store.users import LoginFailure
+    from jakreg.web.accounts import LONG_LOGIN
+
+    status, text = _try_login(app, username, password)
+    assert status == 400
+    assert LONG_LOGIN in text
+    with db.open_session(seeded_url) as session:
+        assert session.scalar(select(LoginFailure.id).limit(1)) is None
+
+
+def test_overlong_password_is_refused_by_set_password(seeded_url: str) -> None:
+    from jakreg.web.accounts import LONG_PASSWORD
+    from jakreg.web.errors import AccountError
+
+    with pytest.raises(AccountError) as exc:
+        cli_support.user_set_password(seeded_url, "eddie", "p" * 1025)
+    assert str(exc.value) == LONG_PASSWORD

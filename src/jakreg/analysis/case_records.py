@@ -9,6 +9,7 @@ from jakreg.analysis.data import PatientData
 from jakreg.analysis.literature_side import CaseRecord
 from jakreg.analysis.options import HEPATIC_TERMS, AnalysisOptions
 from jakreg.analysis.prepare import PatientView
+from jakreg.analysis.safety import treatment_emergent
 from jakreg.rules.base import RuleError
 from jakreg.rules.follow_up import age_years, months_between
 
@@ -34,7 +35,7 @@ def _likely_infection(p: PatientData, opts: AnalysisOptions, until: dt.date | No
     return any(
         e.category == "infection"
         and e.attribution in opts.infection_attributions
-        and (until is None or e.onset <= until)
+        and treatment_emergent(e, p.courses, until, opts.treatment_emergent)
         for e in p.adverse_events
     )
 

@@ -73,6 +73,8 @@ class DrugSurvivalSection:
     cumulative_incidence: CumulativeIncidenceResult
     times: tuple[float, ...]
     left_out: tuple[tuple[str, str], ...]  # patient, why
+    # patient, why: first courses censored at the cut-off without a follow-up to show it
+    follow_up_warnings: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,9 @@ class DrugSurvivalSection:
             "kaplan_meier": self.kaplan_meier.to_dict(),
             "cumulative_incidence": self.cumulative_incidence.to_dict(),
             "left_out": [{"patient": p, "reason": r} for p, r in self.left_out],
+            "follow_up_warnings": [
+                {"patient": p, "warning": w} for p, w in self.follow_up_warnings
+            ],
         }
 
 
@@ -121,9 +126,8 @@ def drug_survival_section(
     left_out: list[tuple[str, str]] = []
     for v in views:
         tod = v.first.time_on_drug
-        if tod.months <= 0:
-            left_out.append((v.patient_id, "no time on drug (started on the last day seen)"))
-            continue
+        # A course stopped on its start day enters at time 0 as an event (as in the stops
+        # table); one started on the last day seen enters at 0, censored.
         durations.append(tod.months)
         reasons.append((v.first.stop_reason or NOT_STATED) if tod.event else None)
     chosen = tuple(times) if times is not None else default_times(max(durations, default=0.0))
@@ -139,4 +143,9 @@ def drug_survival_section(
         ),
         times=chosen,
         left_out=tuple(left_out),
+        follow_up_warnings=tuple(
+            (v.patient_id, v.first.follow_up_warning)
+            for v in views
+            if v.first.follow_up_warning is not None
+        ),
     )

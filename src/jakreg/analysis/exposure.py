@@ -11,7 +11,9 @@ from typing import Any
 
 from jakreg.analysis.data import AdverseEventData, LabData
 from jakreg.analysis.prepare import CourseView, PatientView
+from jakreg.analysis.safety import treatment_emergent
 from jakreg.rules.base import RuleInfo, RuleStatus
+from jakreg.rules.treatment_emergent import TreatmentEmergentWindow, default_window
 from jakreg.stats.poisson import POISSON_CI_METHOD, PoissonRate, poisson_rate
 
 DAYS_PER_YEAR = 365.25
@@ -24,8 +26,8 @@ EXPOSURE_RULE = RuleInfo(
     source=(
         "jakreg convention (docs/analyses.md, 'Exposure'): each course from start to its time-on-drug "
         "end (stop, else last follow-up or cut-off), days / 365.25 = patient-years; an adverse "
-        "event counts when its onset lies within a course (start day included); a graded lab when "
-        "dated after the start and up to the course end"
+        "event counts when treatment-emergent (analysis.safety.treatment_emergent, the report's "
+        "window); a graded lab when dated after the start and up to the course end"
     ),
     status=RuleStatus.CONFIGURABLE,
 )
@@ -127,25 +129,28 @@ def course_of(view: PatientView, on: dt.date, *, start_included: bool = True) ->
     return found
 
 
-def safety_events(view: PatientView, cutoff: dt.date) -> list[tuple[CourseView, AdverseEventData]]:
-    """The patient's adverse events that count as on drug, each with its course.
+def safety_events(
+    view: PatientView, cutoff: dt.date, window: TreatmentEmergentWindow | None = None
+) -> list[tuple[CourseView, AdverseEventData]]:
+    """The patient's treatment-emergent adverse events, each with the course it counts for.
 
-    The ONE selection used by every exposure-adjusted rate: onset on or before the cut-off and
-    within a course (start to time-on-drug end, both included). An event naming its course is
-    kept with that course when its onset lies in it; otherwise it is placed by date.
+    The ONE selection used by every exposure-adjusted rate: `analysis.safety.treatment_emergent`
+    (the report's own definition: onset from start − days_before_start to the seen stop +
+    days_after_stop, never after the cut-off). An event naming its course counts for that course;
+    otherwise for the latest-started course whose window contains the onset.
     """
+    w = window if window is not None else default_window()
     out: list[tuple[CourseView, AdverseEventData]] = []
     by_no = {c.course_no: c for c in view.courses}
     for e in view.data.adverse_events:
-        if e.onset > cutoff:
+        if not treatment_emergent(e, view.data.courses, cutoff, w):
             continue
         named = by_no.get(e.course_no) if e.course_no is not None else None
-        if named is not None and named.start <= e.onset <= named.time_on_drug.end:
+        if named is None:
+            inside = [c for c in view.courses if w.contains(e.onset, c.start, c.stop, cutoff)]
+            named = inside[-1] if inside else None
+        if named is not None:
             out.append((named, e))
-            continue
-        c = course_of(view, e.onset)
-        if c is not None:
-            out.append((c, e))
     return out
 
 
@@ -274,13 +279,18 @@ def _days_until(courses: Sequence[CourseView], first: dt.date | None) -> int:
 
 
 def incidence_section(
-    views: Sequence[PatientView], cutoff: dt.date, *, confidence_level: float = 0.95
+    views: Sequence[PatientView],
+    cutoff: dt.date,
+    *,
+    confidence_level: float = 0.95,
+    window: TreatmentEmergentWindow | None = None,
 ) -> IncidenceSection:
     """Exposure-adjusted rates (per 100 patient-years) overall and by drug, first-event and recurrent."""
     # Every lab outcome is one of these terms at grade 2 or more; the rest need no course look-up.
     wanted = frozenset(CYTOPENIA_TERMS + AMINOTRANSFERASE_TERMS)
     per_patient = [
-        (v, safety_events(v, cutoff), lab_events(v, cutoff, wanted, LAB_MIN_GRADE)) for v in views
+        (v, safety_events(v, cutoff, window), lab_events(v, cutoff, wanted, LAB_MIN_GRADE))
+        for v in views
     ]
     infection_terms = sorted(
         {e.term for _, evs, _ in per_patient for _, e in evs if e.category == "infection"}

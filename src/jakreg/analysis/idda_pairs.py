@@ -12,7 +12,7 @@ from jakreg.rules.base import RuleInfo
 from jakreg.rules.idda import reported_total
 from jakreg.rules.windows import Assessment, WindowRule, choose_assessments
 from jakreg.stats import ContinuousSummary, PairedComparison, compare_paired, describe_continuous
-from jakreg.stats.paired import ZeroMethod
+from jakreg.stats.paired import WILCOXON_SOFTWARE, ZeroMethod
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class IddaSection:
         w = self.comparison.wilcoxon
         return {
             "name": "Wilcoxon signed-rank test",
-            "software": "scipy.stats.wilcoxon",
+            "software": WILCOXON_SOFTWARE,
             "method": w.method,
             "alternative": w.alternative,
             "zero_method": w.zero_method,

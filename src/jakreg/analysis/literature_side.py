@@ -8,6 +8,7 @@ literature)` compares two lists of them; `jakreg.literature` (or anything else) 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from jakreg.stats import (
     fisher_exact_test,
     mann_whitney,
 )
+from jakreg.stats.proportions import ProportionCI, clopper_pearson
 
 RESPONSE_CODES = ("CR", "PR", "NR", "NE")
 SMALL_NUMBERS_CAUTION = (
@@ -61,12 +63,15 @@ class Side:
     median: float | None = None  # continuous variables
     minimum: float | None = None
     maximum: float | None = None
+    ci: ProportionCI | None = None  # binary: n_yes of n_known, exact (Clopper–Pearson)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"n_known": self.n_known, "n_unknown": self.n_unknown}
         if self.n_yes is not None:
             out["n_yes"] = self.n_yes
             out["percent_of_known"] = 100.0 * self.n_yes / self.n_known if self.n_known else None
+            if self.ci is not None:
+                out["proportion_ci"] = self.ci.to_dict()
         else:
             out.update(median=self.median, min=self.minimum, max=self.maximum)
         return out
@@ -150,14 +155,21 @@ def count_duplicates_once(records: Sequence[CaseRecord]) -> tuple[list[CaseRecor
 Getter = Callable[[CaseRecord], bool | None]
 
 
-def _binary(
-    name: str, label: str, get: Getter, cohort: Sequence[CaseRecord], lit: Sequence[CaseRecord]
+def _binary_at(
+    name: str,
+    label: str,
+    get: Getter,
+    cohort: Sequence[CaseRecord],
+    lit: Sequence[CaseRecord],
+    *,
+    level: float = 0.95,
 ) -> ComparedVariable:
     def side(records: Sequence[CaseRecord]) -> tuple[Side, list[int]]:
         values = [get(r) for r in records]
         known = [v for v in values if v is not None]
         yes = sum(known)
-        side = Side(n_known=len(known), n_unknown=len(values) - len(known), n_yes=yes)
+        ci = clopper_pearson(yes, len(known), level)
+        side = Side(n_known=len(known), n_unknown=len(values) - len(known), n_yes=yes, ci=ci)
         return side, [yes, len(known) - yes]
 
     (a, row_a), (b, row_b) = side(cohort), side(lit)
@@ -204,9 +216,11 @@ def compare_cases(
     literature: Sequence[CaseRecord],
     *,
     source: str = "published cases",
+    confidence_level: float = 0.95,
 ) -> LiteratureComparison:
     """Compare the cohort with published cases, variable by variable, on the known values only."""
     lit, notes = count_duplicates_once(literature)
+    _binary = functools.partial(_binary_at, level=confidence_level)
     variables = (
         _continuous("age_at_start_years", "age at JAK-inhibitor start (years)",
                     lambda r: r.age_at_start_years, cohort, lit),

@@ -32,6 +32,7 @@ from jakreg.analysis.data import (
     Snapshot,
     VariantData,
 )
+from jakreg.errors import SelectionError
 from jakreg.store.tables import (
     AdverseEvent,
     Assessment,
@@ -220,6 +221,12 @@ def load_snapshot(
     patient_t: Table = Patient.__table__  # type: ignore[assignment]
     centre_rows = session.execute(select(centre_t).order_by(centre_t.c.centre)).all()
     centre_code = {c.id: c.centre for c in centre_rows}
+    if centre is not None and centre not in centre_code.values():
+        known = ", ".join(sorted(centre_code.values())) or "none"
+        raise SelectionError(
+            f"there is no centre {centre!r} in the database (centres: {known}); "
+            "give a centre code exactly as in the centres sheet"
+        )
     patients = session.execute(select(patient_t).order_by(patient_t.c.patient_id)).all()
     pseudonyms = {p.id: p.patient_id for p in patients}
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from jakreg.rules.base import RuleInfo, RuleStatus
 from jakreg.rules.response import DerivationRule
+from jakreg.rules.treatment_emergent import TreatmentEmergentWindow, default_window
 from jakreg.rules.windows import WindowRule
 from jakreg.stats.paired import ZeroMethod
 
@@ -36,6 +37,8 @@ class AnalysisOptions:
     response_rule: DerivationRule = field(default_factory=DerivationRule)
     # An infection counts as "a likely adverse event of the JAK inhibitor" at these attributions.
     infection_attributions: frozenset[str] = DEFAULT_INFECTION_ATTRIBUTIONS
+    # Which adverse events count under therapy (analysis.safety.treatment_emergent).
+    treatment_emergent: TreatmentEmergentWindow = field(default_factory=default_window)
     hepatotoxicity_min_grade: int = 3  # CTCAE grade of ALT/AST/bilirubin/ALP increased, on therapy
     zero_method: ZeroMethod = "wilcox"
     confidence_level: float = 0.95
@@ -54,6 +57,10 @@ class AnalysisOptions:
             "response_rule": self.response_rule.info.label(),
             "infection_attributions": sorted(self.infection_attributions, key=_attribution_rank),
             "hepatotoxicity_min_grade": self.hepatotoxicity_min_grade,
+            "treatment_emergent": {
+                "days_before_start": self.treatment_emergent.days_before_start,
+                "days_after_stop": self.treatment_emergent.days_after_stop,
+            },
             "zero_method": self.zero_method,
             "confidence_level": self.confidence_level,
             "survival_times": list(self.survival_times) if self.survival_times else None,
@@ -69,6 +76,7 @@ class AnalysisOptions:
             PATIENT_COURSE,
             RECORDED_RESPONSE,
             MANIFESTATION_OUTCOME,
+            self.treatment_emergent.info,
             RuleInfo(
                 name="Infection as a likely adverse event",
                 version="1",

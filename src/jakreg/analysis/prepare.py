@@ -39,6 +39,9 @@ class CourseView:
     stop: dt.date | None
     stop_reason: str | None
     time_on_drug: TimeOnDrug
+    # Why time on drug ran to the cut-off although the patient was not seen to then (shown as a
+    # warning in the report): a blank last follow-up, or one before the course start.
+    follow_up_warning: str | None = None
 
     @property
     def course_no(self) -> int:
@@ -89,7 +92,26 @@ def view_course(course: CourseData, last_follow_up: dt.date | None, cutoff: dt.d
         stop=seen_stop,
         stop_reason=course.stop_reason if seen_stop is not None else None,
         time_on_drug=tod,
+        follow_up_warning=follow_up_warning(course, seen_stop, last_follow_up, cutoff),
     )
+
+
+def follow_up_warning(
+    course: CourseData, seen_stop: dt.date | None, last_follow_up: dt.date | None, cutoff: dt.date
+) -> str | None:
+    """A stopped course needs no follow-up; a running one with a blank last follow-up, or one
+    before its start, is censored at the cut-off: time on drug the data do not show."""
+    if seen_stop is not None:
+        return None
+    runs = f"time on drug runs to the cut-off ({cutoff.isoformat()})"
+    if last_follow_up is None:
+        return f"course {course.course_no}: last follow-up is blank, so {runs}"
+    if last_follow_up < course.start:
+        return (
+            f"course {course.course_no}: last follow-up ({last_follow_up.isoformat()}) is before "
+            f"the course start ({course.start.isoformat()}), so {runs}"
+        )
+    return None
 
 
 def view_patient(p: PatientData, cutoff: dt.date) -> PatientView | Excluded:

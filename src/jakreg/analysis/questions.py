@@ -65,7 +65,9 @@ def questions_section(
 ) -> QuestionsSection:
     return QuestionsSection(
         exposure=exposure_section(views, cutoff),
-        incidence=incidence_section(views, cutoff, confidence_level=opts.confidence_level),
+        incidence=incidence_section(
+            views, cutoff, confidence_level=opts.confidence_level, window=opts.treatment_emergent
+        ),
         time_to_response=time_to_response_section(
             views, times=opts.survival_times, confidence_level=opts.confidence_level
         ),

@@ -19,6 +19,7 @@ from jakreg.rules.response import (
     derive_response,
     disagreements,
 )
+from jakreg.stats.proportions import ProportionCI, clopper_pearson
 
 OUTCOME_OF = {
     "CR": Outcome.RESOLVED,
@@ -65,6 +66,11 @@ class ResponseSection:
     by_manifestation: tuple[tuple[str, str, tuple[tuple[str, int], ...]], ...]
     disagreements: tuple[tuple[str, int, str, str], ...]  # patient, course, recorded, derived
     rule: DerivationRule
+    confidence_level: float = 0.95
+
+    def proportion(self, k: int) -> ProportionCI:
+        """k of all analysed patients (NE and not recorded in the denominator), exact CI."""
+        return clopper_pearson(k, self.n_patients, self.confidence_level)
 
     @property
     def evaluable(self) -> int:
@@ -82,6 +88,9 @@ class ResponseSection:
             "partial": self.partial,
             "none": self.none,
             "complete_or_partial": self.complete_or_partial,
+            "denominator": "all analysed patients (NE and not recorded included)",
+            "complete_or_partial_ci": self.proportion(self.complete_or_partial).to_dict(),
+            "complete_ci": self.proportion(self.complete).to_dict(),
             "not_evaluable": self.not_evaluable,
             "not_recorded": self.not_recorded,
             "derived": dict(self.derived_counts),
@@ -141,7 +150,10 @@ def course_response(
 
 
 def response_section(
-    views: Sequence[PatientView], cutoff: dt.date, rule: DerivationRule
+    views: Sequence[PatientView],
+    cutoff: dt.date,
+    rule: DerivationRule,
+    confidence_level: float = 0.95,
 ) -> ResponseSection:
     courses: list[CourseResponse] = []
     per_term: dict[str, Counter[str]] = {}
@@ -185,6 +197,7 @@ def response_section(
             for d in found
         ),
         rule=rule,
+        confidence_level=confidence_level,
     )
 
 

@@ -31,6 +31,7 @@ from jakreg.rules import ctcae, dosing
 from jakreg.rules.follow_up import AGE, TIME_ON_DRUG
 from jakreg.stats.describe import QUANTILE_METHOD_TEXT
 from jakreg.stats.groups import SMALL_N
+from jakreg.stats.paired import EXACT_TEXT, WILCOXON_SOFTWARE
 from jakreg.stats.poisson import POISSON_CI_METHOD
 from jakreg.stats.signed_rank import HL_CI_METHOD
 from jakreg.stats.survival import CIF_CI_METHOD, KM_CI_METHOD, TIE_HANDLING
@@ -153,6 +154,7 @@ def analyse_snapshot(
             [case_records.cohort_record(v, opts, cut.date) for v in views],
             [*given, *from_db],
             source="; ".join(sources) or "no published cases",
+            confidence_level=opts.confidence_level,
         )
     data = DataSection(
         centre=snapshot.centre_filter,
@@ -171,13 +173,16 @@ def analyse_snapshot(
         cohort=cohort,
         treatment=treatment_section(views, cut.date),
         idda=idda,
-        response=response_section(views, cut.date, opts.response_rule),
+        response=response_section(
+            views, cut.date, opts.response_rule, confidence_level=opts.confidence_level
+        ),
         adverse_events=safety_section(
             views,
             cut.date,
             infection_attributions=opts.infection_attributions,
             hepatotoxicity_min_grade=opts.hepatotoxicity_min_grade,
             attribution_order=ATTRIBUTION_ORDER,
+            window=opts.treatment_emergent,
         ),
         discontinuation=discontinuation_section(views),
         drug_survival=survival,
@@ -212,8 +217,8 @@ def _methods(
         TestUsed("continuous summaries", "median, quartiles, range", QUANTILE_METHOD_TEXT),
         TestUsed(
             f"{idda.score} before vs under JAK inhibitor (pairs by patient)",
-            "Wilcoxon signed-rank test (scipy.stats.wilcoxon)",
-            f"{method}; {w.alternative}; zero_method={w.zero_method} "
+            f"Wilcoxon signed-rank test ({WILCOXON_SOFTWARE})",
+            f"{method} ({EXACT_TEXT}); {w.alternative}; zero_method={w.zero_method} "
             f"(zero differences dropped before ranking when 'wilcox'); "
             f"continuity correction {'on' if w.correction else 'off'}",
         ),
@@ -224,7 +229,7 @@ def _methods(
         ),
         TestUsed(
             f"{idda.score} change",
-            "Hodges–Lehmann median difference (under − before) with exact CI",
+            "Hodges–Lehmann median difference (under − before) with distribution-free CI",
             f"{opts.confidence_level:g} nominal level; {HL_CI_METHOD}",
         ),
         TestUsed(

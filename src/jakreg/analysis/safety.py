@@ -8,8 +8,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jakreg.analysis.data import AdverseEventData, CourseData
 from jakreg.analysis.options import HEPATIC_TERMS
 from jakreg.analysis.prepare import PatientView
+from jakreg.rules.treatment_emergent import TreatmentEmergentWindow, default_window
+
+
+def treatment_emergent(
+    event: AdverseEventData,
+    courses: Sequence[CourseData],
+    cutoff: dt.date | None,
+    window: TreatmentEmergentWindow | None = None,
+) -> bool:
+    """Is this adverse event treatment-emergent? The one definition every safety count uses.
+
+    True when its onset lies in the window (rules/data/treatment_emergent.yaml, or ``window``) of
+    the course it is assigned to, or, with course_no blank, of any of the patient's courses: on or
+    after start − days_before_start and on or before the stop seen by the cut-off +
+    days_after_stop (a course running at the cut-off: the cut-off), never after the cut-off.
+    ``cutoff`` None (published cases): every recorded stop is seen and there is no upper cap.
+    """
+    w = window if window is not None else default_window()
+    cap = cutoff if cutoff is not None else dt.date.max
+    for c in courses:
+        if event.course_no is not None and c.course_no != event.course_no:
+            continue
+        stop = c.stop if c.stop is not None and c.stop <= cap else None
+        if w.contains(event.onset, c.start, stop, cap):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -114,8 +141,16 @@ def safety_section(
     infection_attributions: frozenset[str],
     hepatotoxicity_min_grade: int,
     attribution_order: Sequence[str],
+    window: TreatmentEmergentWindow | None = None,
 ) -> SafetySection:
-    events = [(v, e) for v in views for e in v.data.adverse_events if e.onset <= cutoff]
+    """Treatment-emergent adverse events only (``treatment_emergent``); graded labs after the first
+    start and up to the cut-off."""
+    events = [
+        (v, e)
+        for v in views
+        for e in v.data.adverse_events
+        if treatment_emergent(e, v.data.courses, cutoff, window)
+    ]
     groups: dict[tuple[str, str, int | None], list[str]] = defaultdict(list)
     for v, e in events:
         groups[(e.term, e.category, e.grade)].append(v.patient_id)

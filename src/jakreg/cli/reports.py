@@ -43,6 +43,31 @@ def report(
             show_default=False,
         ),
     ] = None,
+    te_days_before: Annotated[
+        int | None,
+        typer.Option(
+            "--te-days-before",
+            help="Treatment-emergent window: adverse events from this many days before a course "
+            "start count (default 0, rules/data/treatment_emergent.yaml).",
+            show_default=False,
+        ),
+    ] = None,
+    te_days_after: Annotated[
+        int | None,
+        typer.Option(
+            "--te-days-after",
+            help="Treatment-emergent window: adverse events up to this many days after a course "
+            "stop count (default 30, rules/data/treatment_emergent.yaml).",
+            show_default=False,
+        ),
+    ] = None,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="Write the report even when no patient is selected (default: an error, exit 1).",
+        ),
+    ] = False,
 ) -> None:
     """Analyse the study and write report.html, report.pdf, results.json, tables/ and figures/."""
     from jakreg.report.build import write_report
@@ -56,7 +81,12 @@ def report(
         centre=centre,
         literature=not no_literature,
         suppress_below=suppress_below,
+        te_days_before=te_days_before,
+        te_days_after=te_days_after,
+        allow_empty=allow_empty,
     )
+    if files.n_patients == 0:
+        err.print("warning: the report is empty: no patient was selected (--allow-empty).")
     _print_report(files)
 
 

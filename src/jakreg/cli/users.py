@@ -70,9 +70,27 @@ def user_disable(
 
 @user_app.command("set-password")
 def user_set_password(
-    username: Annotated[str, typer.Argument(help="Login name.")], db: DbOption = None
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    db: DbOption = None,
+    revoke_tokens: Annotated[
+        bool,
+        typer.Option(
+            "--revoke-tokens",
+            help="Also revoke the user's API tokens (they stay valid otherwise).",
+        ),
+    ] = False,
 ) -> None:
-    """Set a new password (ends the user's sessions); asks for it twice."""
+    """Set a new password (ends the user's sessions; --revoke-tokens also ends its API tokens);
+    asks for it twice."""
     from jakreg.web.cli_support import user_set_password as set_password
 
-    _print_user(set_password(db, username, _ask_password()))
+    info, valid = set_password(db, username, _ask_password(), revoke_tokens=revoke_tokens)
+    _print_user(info)
+    if revoke_tokens:
+        out.print("API tokens revoked; the user needs new ones.", highlight=False)
+    elif valid:
+        out.print(
+            f"{valid} API token(s) of {username} stay valid; run again with --revoke-tokens "
+            "to revoke them.",
+            highlight=False,
+        )

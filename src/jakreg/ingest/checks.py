@@ -3,6 +3,7 @@ HPO ids and labels, HGVS syntax, lab units, pseudonym stability and centre scope
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterable
@@ -201,6 +202,8 @@ class Checker:
             self._known_patient_rows(spec, rows)
         if spec.name in {"doses", "responses"}:
             self._dates_in_course(spec, rows)
+        if spec.name == "adverse_events":
+            self._onset_before_course(rows)
         if spec.name == "courses":
             for vr in rows:
                 row = vr.row
@@ -438,6 +441,27 @@ class Checker:
                         "check the date and the course_no",
                     )
                 )
+
+    def _onset_before_course(self, rows: list[ValidRow]) -> None:
+        """Warn: an adverse event assigned to a course that began after the event's onset is not
+        treatment-emergent for that course (analysis.safety.treatment_emergent leaves it out)."""
+        for vr in rows:
+            pid, no, onset = (getattr(vr.row, c) for c in ("patient_id", "course_no", "onset_date"))
+            if no is None:
+                continue
+            span = self.courses.get((pid, no)) or self.existing.course(pid, no)
+            if span is None or onset >= span[0]:
+                continue
+            problem = self._p(
+                "adverse_events",
+                vr,
+                "onset_date",
+                f"the onset is before course {no} began ({span[0].isoformat()}), so the event is "
+                "not counted as treatment-emergent (under therapy)",
+                "check the onset date and the course_no; leave course_no blank for an event that "
+                "began before therapy",
+            )
+            self.log.add(dataclasses.replace(problem, severity=Severity.warning))
 
     def _manifestation(self, vr: ValidRow, terms: dict[str, HpoTerm | None]) -> None:
         if not isinstance(vr.row, ManifestationRow):

@@ -101,7 +101,7 @@ class PatientRow(Row):
     patient_id: Pseudonym = Field(
         description="Study pseudonym (e.g. BCN-01); never a name or a hospital record number"
     )
-    centre: str = Field(description="Code of the centre in the centres sheet")
+    centre: str = Field(max_length=16, description="Code of the centre in the centres sheet")
     local_id: str | None = Field(
         None,
         max_length=64,

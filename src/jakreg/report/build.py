@@ -14,9 +14,11 @@ from matplotlib.axes import Axes
 from jakreg.analysis.options import AnalysisOptions
 from jakreg.analysis.results import StudyResults
 from jakreg.analysis.run import analyse, results_json
+from jakreg.errors import SelectionError
 from jakreg.report import figures as fig
 from jakreg.report.context import FigureSlot, ReportContext, build_context
 from jakreg.report.render import render_html, render_pdf
+from jakreg.rules.treatment_emergent import default_window
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class ReportFiles:
     figures: tuple[Path, ...]
     database: Path | None = None  # the demo's own database
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step
+    n_patients: int | None = None  # patients analysed
 
 
 def render_figures(results: StudyResults, slots: list[FigureSlot]) -> dict[str, fig.RenderedFigure]:
@@ -132,6 +135,7 @@ def write_results_folder(
         tables=tuple(table_paths),
         figures=tuple(figure_paths),
         timings=timings,
+        n_patients=results.cohort.n_patients,
     )
 
 
@@ -143,14 +147,24 @@ def write_report(
     centre: str | None = None,
     literature: bool = True,
     suppress_below: int | None = None,
+    te_days_before: int | None = None,
+    te_days_after: int | None = None,
+    allow_empty: bool = False,
 ) -> ReportFiles:
-    """Analyse the database at `url` and write the report folder `out` (created if needed)."""
+    """Analyse the database at `url` and write the report folder `out` (created if needed).
+
+    ``te_days_before`` / ``te_days_after`` change the treatment-emergent window's limits
+    (rules/data/treatment_emergent.yaml) for this report. With no patient to analyse nothing is
+    written and SelectionError says so, unless ``allow_empty`` (the files then say it)."""
     import time
 
     if suppress_below is not None and suppress_below < 2:
         raise ValueError("suppress_below must be at least 2 (counts below it are hidden)")
     t0 = time.perf_counter()
-    options = AnalysisOptions(centre=centre, cutoff=cutoff, literature=literature)
+    window = default_window().with_days(before=te_days_before, after=te_days_after)
+    options = AnalysisOptions(
+        centre=centre, cutoff=cutoff, literature=literature, treatment_emergent=window
+    )
     if literature:
         from jakreg.analysis.published import packaged_case_records
 
@@ -159,10 +173,27 @@ def write_report(
     else:
         results = analyse(url, options)
     analysed = time.perf_counter() - t0
+    if results.cohort.n_patients == 0 and not allow_empty:
+        raise SelectionError(empty_selection_text(centre, options.source) + EMPTY_HINT)
     with gc_frozen():
         files = write_results_folder(results, out, suppress_below=suppress_below)
     files.timings["analysis"] = analysed
     return files
+
+
+EMPTY_HINT = (
+    "; nothing was written. Import data first, choose another centre, or pass --allow-empty to "
+    "write an empty report"
+)
+
+
+def empty_selection_text(centre: str | None, source: str | None) -> str:
+    """'no patients to analyse (centre SYN-Z, source cohort)'."""
+    parts = [f"centre {centre}" if centre else "every centre"]
+    parts.append(f"source {source}" if source else "every source")
+    return (
+        f"no patients to analyse ({', '.join(parts)}, with a JAK-inhibitor course by the cut-off)"
+    )
 
 
 @contextmanager
@@ -197,4 +228,5 @@ def run_demo(out: Path) -> ReportFiles:
         figures=files.figures,
         database=db,
         timings=files.timings,
+        n_patients=files.n_patients,
     )

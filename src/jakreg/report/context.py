@@ -11,6 +11,7 @@ from jakreg.analysis.results import SYNTHETIC_NOTE, StudyResults
 from jakreg.report.tables import Table, build_tables, num, summary_text, suppress_count
 from jakreg.stats import ContinuousSummary
 from jakreg.stats._common import p_phrase
+from jakreg.stats.proportions import ProportionCI
 
 PER_PATIENT_FIGURES = frozenset(
     {"swimmer", "idda_paired", "idda_spaghetti", "dose_kg", "dose_m2", "biomarkers"}
@@ -95,6 +96,19 @@ def _of(n: int, d: int, below: int | None) -> str:
     return f"{_n(n, below)}/{_n(d, below)}"
 
 
+RESPONSE_HEADLINE = (
+    "partial or complete response (of all analysed patients, NE and not recorded included)"
+)
+
+
+def _ci_text(ci: ProportionCI, below: int | None) -> str:
+    """' (95% CI 12.2–73.8%)' after a count; nothing when counts are suppressed (the interval
+    would give the count away) or there is no denominator."""
+    if below is not None or not ci.computable:
+        return ""
+    return " = " + ci.percent_text()
+
+
 def headline(r: StudyResults, below: int | None) -> tuple[tuple[str, str], ...]:
     c, i = r.cohort, r.idda
     drugs = ", ".join(f"{d} {_n(n, below)}" for d, n in c.drugs) or "–"
@@ -111,8 +125,9 @@ def headline(r: StudyResults, below: int | None) -> tuple[tuple[str, str], ...]:
         ("drug", drugs),
         ("follow-up on JAK inhibitor (months), median (range)", _median_range(c.follow_up_months)),
         (
-            "partial or complete response",
-            _of(r.response.complete_or_partial, r.response.n_patients, below),
+            RESPONSE_HEADLINE,
+            _of(r.response.complete_or_partial, r.response.n_patients, below)
+            + _ci_text(r.response.proportion(r.response.complete_or_partial), below),
         ),
         (f"{i.score} before JAK inhibitor, median (range)", _median_range(i.before)),
         (f"{i.score} under JAK inhibitor, median (range)", _median_range(i.under)),
@@ -135,7 +150,7 @@ def headline(r: StudyResults, below: int | None) -> tuple[tuple[str, str], ...]:
         cp = sum(n for k, n in lc if k in ("CR", "PR"))
         rows.append(
             (
-                "published cases: partial or complete response (of known)",
+                "published cases: partial or complete response (of CR, PR or NR)",
                 f"{_of(cp, known, below)} (published cases: {_n(r.literature.n_patients, below)})",
             )
         )
@@ -283,6 +298,10 @@ def _response_text(r: StudyResults, below: int | None) -> tuple[str, ...]:
         f"({s.rule.info.status.value}); {_n(len(s.disagreements), below)} disagreements with the "
         "recorded "
         "response.",
+        f"Denominators: the summary and this section give complete or partial responses of all "
+        f"{_n(s.n_patients, below)} analysed patients (NE and not recorded in the denominator); "
+        f"the comparison with published cases counts only patients with CR, PR or NR on both "
+        f"sides ({_n(s.evaluable, below)} here), so its percentage differs.",
     ]
     return tuple(lines)
 
@@ -301,6 +320,18 @@ def _survival_text(r: StudyResults) -> tuple[str, ...]:
             f"… and {len(left_out) - MAX_NAMED_PATIENTS} more patients left out "
             "(all in results.json, drug_survival.left_out)."
         )
+    warned = r.drug_survival.follow_up_warnings
+    if warned:
+        lines.append(
+            f"Warning: {len(warned)} patients' first course is counted as still on drug up to the "
+            "cut-off without a last follow-up that shows it; check their last_follow_up:"
+        )
+        lines += [f"Warning: {p}: {why}." for p, why in warned[:MAX_NAMED_PATIENTS]]
+        if len(warned) > MAX_NAMED_PATIENTS:
+            lines.append(
+                f"… and {len(warned) - MAX_NAMED_PATIENTS} more (all in results.json, "
+                "drug_survival.follow_up_warnings)."
+            )
     return tuple(lines)
 
 

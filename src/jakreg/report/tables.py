@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from jakreg.analysis.literature_side import LiteratureComparison, Side
 from jakreg.analysis.results import StudyResults
 from jakreg.stats import ContinuousSummary
+from jakreg.stats.proportions import ProportionCI
 
 Cell = str | int | float | None
 
@@ -23,6 +24,8 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
     count_columns: tuple[str, ...] = ()  # suppressed when small
     per_patient: bool = False  # one row per patient: left out when sharing with suppression
+    # computed from a row's counts (percent, CI): blanked where one of the row's counts is hidden
+    derived_columns: tuple[str, ...] = ()
     note: str | None = None
 
     def to_csv(self) -> str:
@@ -48,11 +51,16 @@ def suppress(table: Table, below: int | None) -> Table:
     if below is None or not table.count_columns:
         return table
     idx = [table.columns.index(c) for c in table.count_columns]
-    rows = tuple(
-        tuple(suppress_count(c, below) if i in idx else c for i, c in enumerate(row))
-        for row in table.rows
-    )
-    return replace(table, rows=rows)
+    derived = [table.columns.index(c) for c in table.derived_columns]
+
+    def one(row: tuple[Cell, ...]) -> tuple[Cell, ...]:
+        cells = [suppress_count(c, below) if i in idx else c for i, c in enumerate(row)]
+        if any(cells[i] != row[i] for i in idx):
+            for i in derived:
+                cells[i] = None
+        return tuple(cells)
+
+    return replace(table, rows=tuple(one(row) for row in table.rows))
 
 
 def num(x: float | None, digits: int = 4) -> str:
@@ -213,17 +221,26 @@ def build_tables(r: StudyResults) -> list[Table]:
         Table(
             "responses",
             "Recorded global response (first course; patients)",
-            ("response", "n_patients"),
-            (
-                ("complete (CR)", resp.complete),
-                ("partial (PR)", resp.partial),
-                ("none (NR)", resp.none),
-                ("not evaluable (NE)", resp.not_evaluable),
-                ("not recorded", resp.not_recorded),
-                ("complete or partial", resp.complete_or_partial),
-                ("evaluable", resp.evaluable),
+            ("response", "n_patients", "percent", "ci_lower_percent", "ci_upper_percent"),
+            tuple(
+                (label, n, *_percent_ci(resp.proportion(n)))
+                for label, n in (
+                    ("complete (CR)", resp.complete),
+                    ("partial (PR)", resp.partial),
+                    ("none (NR)", resp.none),
+                    ("not evaluable (NE)", resp.not_evaluable),
+                    ("not recorded", resp.not_recorded),
+                    ("complete or partial", resp.complete_or_partial),
+                    ("evaluable", resp.evaluable),
+                )
             ),
             count_columns=("n_patients",),
+            derived_columns=("percent", "ci_lower_percent", "ci_upper_percent"),
+            note=(
+                f"Percent of all {resp.n_patients} analysed patients (NE and not recorded in the "
+                f"denominator) with the exact {100 * resp.confidence_level:g}% confidence interval "
+                "(Clopper–Pearson)."
+            ),
         ),
         Table(
             "responses_derived",
@@ -309,9 +326,19 @@ def _survival_table(r: StudyResults) -> Table:
     )
 
 
+def _percent_ci(ci: ProportionCI) -> tuple[Cell, Cell, Cell]:
+    if not ci.computable:
+        return None, None, None
+    return tuple(100.0 * (v or 0.0) for v in (ci.proportion, ci.ci_lower, ci.ci_upper))  # type: ignore[return-value]
+
+
 def _side(side: Side) -> tuple[Cell, Cell, Cell]:
-    """n known, n yes (binary) and the value a reader compares: percent, or median (range)."""
+    """n known, n yes (binary) and the value a reader compares: percent with its exact CI, or
+    median (range)."""
     if side.n_yes is not None:
+        if side.ci is not None:
+            text = side.ci.percent_text() if side.ci.computable else None
+            return side.n_known, side.n_yes, text
         pct = 100.0 * side.n_yes / side.n_known if side.n_known else None
         return side.n_known, side.n_yes, None if pct is None else f"{num(pct, 3)}%"
     value = (

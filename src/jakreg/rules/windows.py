@@ -98,6 +98,13 @@ class WindowChoice(RuleResultMixin):
     inputs: Mapping[str, object]
 
 
+SAME_DAY_RULE = (
+    "two assessments on the same date in one window: the one whose id sorts last is chosen, "
+    "independent of the order they are listed in (in the database a patient has at most one "
+    "assessment of a score per date, so this only matters for rule callers passing their own)"
+)
+
+
 def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
@@ -168,8 +175,9 @@ def choose_assessments(
 def _latest(pool: list[Assessment], where: str, reasons: dict[str, str]) -> Assessment | None:
     if not pool:
         return None
-    # Same-day duplicates: the later-listed one wins, so the choice is deterministic.
-    chosen = max(enumerate(pool), key=lambda p: (p[1].on, p[0]))[1]
+    # Same-day assessments: the one whose id sorts last, whatever order they are listed in
+    # (SAME_DAY_RULE); the list order of a query or a spreadsheet carries no meaning.
+    chosen = max(pool, key=lambda a: (a.on, a.id))
     for a in pool:
         if a is not chosen:
             reasons[a.id] = (
@@ -196,7 +204,11 @@ def _landmark(
             f"no assessment on therapy within {tol} days of the {rule.landmark_months}-month "
             f"landmark ({mark.isoformat()})"
         )
-    chosen = min(near, key=lambda a: (abs((a.on - mark).days), a.on))
+    # Equally near: the earlier date; the same date: the id that sorts last (SAME_DAY_RULE).
+    earliest = min((abs((a.on - mark).days), a.on) for a in near)
+    chosen = max(
+        (a for a in near if (abs((a.on - mark).days), a.on) == earliest), key=lambda a: a.id
+    )
     for a in near:
         if a is not chosen:
             reasons[a.id] = (

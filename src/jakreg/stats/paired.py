@@ -21,19 +21,33 @@ from jakreg.stats._common import (
     json_float,
     p_phrase,
 )
-from jakreg.stats.signed_rank import HodgesLehmannResult, hodges_lehmann
+from jakreg.stats.signed_rank import (
+    TIED_EXACT_MAX_N,
+    HodgesLehmannResult,
+    doubled_ranks,
+    hodges_lehmann,
+    tied_signed_rank_p,
+)
 
 DIRECTION = "under − before"
 ZeroMethod = Literal["wilcox", "pratt", "zsplit"]
 Alternative = Literal["two-sided", "less", "greater"]
-WilcoxonMethod = Literal["exact", "exact-permutation", "asymptotic"]
+WilcoxonMethod = Literal["exact", "exact (tied permutation distribution)", "asymptotic"]
+EXACT_TIED: WilcoxonMethod = "exact (tied permutation distribution)"
 
-# Above 50 pairs scipy itself switches to the normal approximation; we follow so results agree.
-EXACT_MAX_N = 50
-# With ties the tabulated null distribution does not apply; scipy then enumerates all 2**n sign
-# flips, deterministically up to n = 13 (2**13 < its 9999 resamples), in well under a second.
-# (Measured with scipy 1.17: n = 16 takes ~6 s, which is why we do not go higher.)
-PERMUTATION_MAX_N = 13
+# The exact null distribution of T+ (ties and ranked zeros included) is computed by dynamic
+# programming over doubled ranks up to this many ranked differences (O(n^3); ~0.1 s at 500).
+# scipy.stats.wilcoxon's own "auto" switches to the normal approximation above 50 pairs or with
+# any tie, which for 14-50 tied pairs gives p up to 0.03 too small; we do not follow it there.
+EXACT_MAX_N = TIED_EXACT_MAX_N
+WILCOXON_SOFTWARE = (
+    f"jakreg.stats.signed_rank, exact, up to {EXACT_MAX_N} ranked differences; "
+    f"scipy.stats.wilcoxon, normal approximation with tie correction, above"
+)
+EXACT_TEXT = (
+    "exact p: the permutation distribution of the signs with mid-ranks for ties, computed by "
+    "dynamic programming over doubled ranks"
+)
 # A test on one non-zero difference can never reject (p = 1); we say so instead of printing p = 1.
 MIN_NONZERO = 2
 
@@ -62,7 +76,7 @@ class PairCounts:
 
 @dataclass(frozen=True)
 class WilcoxonResult:
-    """Wilcoxon signed-rank test as run by scipy.stats.wilcoxon, with the variant actually used."""
+    """Wilcoxon signed-rank test with the variant actually used (exact here, asymptotic by scipy)."""
 
     p_value: float | None
     statistic: float | None  # scipy's: min(R+, R−) for two-sided, else R+
@@ -249,10 +263,11 @@ def _has_ties(values: np.ndarray) -> bool:
 
 
 def choose_wilcoxon_method(differences: np.ndarray, zero_method: ZeroMethod) -> WilcoxonMethod:
-    """Exact when the tabulated null distribution applies, else enumeration when small, else normal.
+    """Exact (untied), exact tied permutation distribution, or normal approximation above 500.
 
-    Under zero_method="wilcox" zeros are removed before ranking, so they do not spoil the exact
-    distribution of the remaining differences; under "pratt"/"zsplit" they do.
+    Under zero_method="wilcox" zeros are removed before ranking, so they do not spoil the untied
+    distribution of the remaining differences; under "pratt"/"zsplit" they keep their ranks, so
+    the remaining ranks are not 1..n and the tied distribution is used.
     """
     nonzero = differences[differences != 0]
     ranked = nonzero if zero_method == "wilcox" else differences
@@ -261,9 +276,7 @@ def choose_wilcoxon_method(differences: np.ndarray, zero_method: ZeroMethod) -> 
         return "asymptotic"
     if not _has_ties(np.abs(ranked)) and not zeros_ranked:
         return "exact"
-    if ranked.size <= PERMUTATION_MAX_N:
-        return "exact-permutation"
-    return "asymptotic"
+    return EXACT_TIED
 
 
 def wilcoxon_signed_rank(
@@ -273,7 +286,14 @@ def wilcoxon_signed_rank(
     correction: bool = False,
     alternative: Alternative = "two-sided",
 ) -> WilcoxonResult:
-    """Wilcoxon signed-rank test of the differences (under − before) against 0."""
+    """Wilcoxon signed-rank test of the differences (under − before) against 0.
+
+    Up to EXACT_MAX_N ranked differences the p-value is exact: the permutation distribution of
+    the signs (every non-zero difference up or down with probability 1/2), with mid-ranks for
+    ties and, under "pratt"/"zsplit", the zeros' ranks kept out of both sums. Without ties this
+    is the classical exact distribution (as scipy.stats.wilcoxon(method="exact")). Above it,
+    scipy's normal approximation with its tie correction.
+    """
     nonzero = differences[differences != 0]
     n_ranked = int(nonzero.size if zero_method == "wilcox" else differences.size)
     ranked = nonzero if zero_method == "wilcox" else differences
@@ -305,31 +325,34 @@ def wilcoxon_signed_rank(
         )
 
     method = choose_wilcoxon_method(differences, zero_method)
-    # Under "wilcox" the zeros would only be dropped again inside scipy; passing the non-zero
-    # differences keeps the permutation enumeration at 2**n_ranked.
     data = ranked
-    scipy_method: str | scipy.stats.PermutationMethod
-    if method == "exact-permutation":
-        scipy_method = scipy.stats.PermutationMethod(n_resamples=2**data.size)
+    doubled = doubled_ranks(np.abs(data))
+    r_plus = float(doubled[data > 0].sum()) / 2.0
+    r_minus = float(doubled[data < 0].sum()) / 2.0
+    if method == "asymptotic":
+        res = scipy.stats.wilcoxon(
+            data,
+            zero_method=zero_method,
+            correction=correction,
+            alternative=alternative,
+            method="asymptotic",
+        )
+        z = getattr(res, "zstatistic", None)
+        p_value, statistic = float(res.pvalue), float(res.statistic)
+        z_value = float(z) if z is not None else None
     else:
-        scipy_method = method
-    res = scipy.stats.wilcoxon(
-        data,
-        zero_method=zero_method,
-        correction=correction,
-        alternative=alternative,
-        method=scipy_method,
-    )
-    ranks = scipy.stats.rankdata(np.abs(data))
-    r_plus = float(ranks[data > 0].sum())
-    r_minus = float(ranks[data < 0].sum())
-    z = getattr(res, "zstatistic", None)
+        # The zeros' ranks (pratt, zsplit) are in neither sum and carry no sign.
+        p_value = tied_signed_rank_p(doubled[data != 0], int(doubled[data > 0].sum()), alternative)
+        half_zero = float(doubled[data == 0].sum()) / 4.0 if zero_method == "zsplit" else 0.0
+        plus, minus = r_plus + half_zero, r_minus + half_zero
+        statistic = min(plus, minus) if alternative == "two-sided" else plus
+        z_value = None
     return WilcoxonResult(
-        p_value=float(res.pvalue),
-        statistic=float(res.statistic),
+        p_value=p_value,
+        statistic=statistic,
         r_plus=r_plus,
         r_minus=r_minus,
-        z=float(z) if z is not None else None,
+        z=z_value,
         method=method,
         n_ranked=n_ranked,
         has_ties=has_ties,
@@ -376,8 +399,15 @@ def sign_test(differences: np.ndarray, *, alternative: Alternative = "two-sided"
 def rank_biserial(differences: np.ndarray) -> RankBiserialResult:
     """Kerby's simple difference formula on the average ranks of the non-zero |differences|."""
     nonzero = differences[differences != 0]
-    if nonzero.size == 0:
-        reason = "no complete pairs" if differences.size == 0 else "all differences are zero"
+    if nonzero.size < MIN_NONZERO:
+        # One pair always gives r = ±1: a sign, not an effect size.
+        reason = (
+            "no complete pairs"
+            if differences.size == 0
+            else "all differences are zero"
+            if nonzero.size == 0
+            else f"needs at least {MIN_NONZERO} non-zero differences, got {nonzero.size}"
+        )
         return RankBiserialResult(r=None, r_plus=None, r_minus=None, reason=reason)
     ranks = scipy.stats.rankdata(np.abs(nonzero))
     r_plus = float(ranks[nonzero > 0].sum())

@@ -98,10 +98,10 @@ def _check_durations(durations: Sequence[float], n_flags: int, flag_name: str) -
             f"durations and {flag_name} differ in length ({len(durations)} vs {n_flags})"
         )
     for i, d in enumerate(durations):
-        if d is None or not math.isfinite(d) or d <= 0:
+        if d is None or not math.isfinite(d) or d < 0:
             raise StatsInputError(
                 f"duration at position {i} is {d!r}; "
-                f"durations must be positive numbers of {TIME_UNIT}"
+                f"durations must be numbers >= 0 of {TIME_UNIT} (0: stopped or seen on the start day)"
             )
     return np.asarray(durations, dtype=float)
 
@@ -416,6 +416,14 @@ def separate_tied_causes(durations: np.ndarray, codes: np.ndarray) -> np.ndarray
     return shifted
 
 
+def _zero_offset(durations: np.ndarray) -> float:
+    """0 without durations of 0, else the smallest gap between distinct times (0 included)."""
+    if durations.size == 0 or float(durations.min()) > 0.0:
+        return 0.0
+    distinct = np.unique(np.concatenate([[0.0], durations]))
+    return float(np.diff(distinct).min()) if distinct.size > 1 else 1.0
+
+
 def cumulative_incidence(
     durations: Sequence[float],
     stop_reasons: Sequence[str | None],
@@ -441,7 +449,12 @@ def cumulative_incidence(
             confidence_level=confidence_level,
             reason="no treatment courses" if d.size == 0 else "no stops recorded",
         )
-    shifted = separate_tied_causes(d, codes)
+    # A stop on the start day (duration 0) is an event at time 0. lifelines' Aalen–Johansen
+    # prepends its own row at 0 and loses events there (F(0) stays 0), so when there are any the
+    # fit runs on times moved forward by the smallest gap between distinct times; the estimator
+    # depends only on the order of the times, and the curve is read back at the recorded ones.
+    offset = _zero_offset(d)
+    shifted = separate_tied_causes(d + offset, codes)
     recorded_times = np.unique(np.concatenate([[0.0], d]))
     results = []
     for code, cause in enumerate(causes, start=1):
@@ -453,7 +466,7 @@ def cumulative_incidence(
             ajf.fit(shifted, codes, event_of_interest=code)
         fitted = _curve(ajf.cumulative_density_, ajf.confidence_interval_)
         # Report at the recorded times, so the curve never shows the internal separation.
-        points = fitted.values_at(recorded_times)
+        points = fitted.values_at(recorded_times + offset)
         curve = StepCurve(
             times=tuple(float(t) for t in recorded_times),
             estimate=tuple(p[0] for p in points),

@@ -34,6 +34,15 @@ BAD_CENTRE = "{centre!r} is not a centre code (2–16 capital letters, digits or
 NEEDS_CENTRE = "a {role} needs at least one centre (--centre CODE)"
 NO_CENTRE_FOR_ROLE = "a {role} sees every centre; give no centres"
 SHORT_PASSWORD = "the password is too short: use at least {n} characters"  # noqa: S105 (a message, not a secret)
+# Upper limits: a password is hashed (argon2) on every login, so a megabyte of "password" would be
+# CPU spent for an attacker; user names are stored in 100 characters.
+MAX_PASSWORD_LENGTH = 1024
+MAX_USERNAME_LENGTH = 100
+LONG_PASSWORD = f"the password is too long: use at most {MAX_PASSWORD_LENGTH} characters"
+LONG_LOGIN = (
+    f"user name or password too long (at most {MAX_USERNAME_LENGTH} and "
+    f"{MAX_PASSWORD_LENGTH} characters)"
+)
 
 
 def now() -> dt.datetime:
@@ -52,6 +61,8 @@ def parse_role(role: str) -> Role:
 def _check_password(password: str, settings_min: int) -> None:
     if len(password) < settings_min:
         raise AccountError(SHORT_PASSWORD.format(n=settings_min))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(LONG_PASSWORD)
 
 
 def _audit(session: Session, actor: str, action: str, username: str, **extra: object) -> None:
@@ -128,8 +139,17 @@ def disable_user(session: Session, username: str, *, actor: str) -> User:
 
 
 def set_password(
-    session: Session, username: str, password: str, *, actor: str, min_password_length: int = 12
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    actor: str,
+    min_password_length: int = 12,
+    revoke_tokens: bool = False,
 ) -> User:
+    """New password; every open session ends. API tokens are separate credentials and stay valid
+    unless ``revoke_tokens`` (do it when the password may have been known to someone else: a
+    token made with the old password would still work)."""
     user = get_user(session, username)
     _check_password(password, min_password_length)
     user.password_hash = hash_password(password)
@@ -137,8 +157,30 @@ def set_password(
     # A new password ends every open session: whoever knew the old one is logged out.
     session.execute(delete(WebSession).where(WebSession.user_pk == user.id))
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-    _audit(session, actor, "user_password", username)
+    revoked = revoke_api_tokens(session, user) if revoke_tokens else 0
+    _audit(session, actor, "user_password", username, tokens_revoked=revoked)
     return user
+
+
+def revoke_api_tokens(session: Session, user: User) -> int:
+    """Revoke every valid API token of the user; how many were revoked."""
+    n = 0
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_pk == user.id)):
+        if token.revoked_at is None:
+            token.revoked_at = now()
+            n += 1
+    return n
+
+
+def valid_api_tokens(session: Session, user: User) -> int:
+    return int(
+        session.scalar(
+            select(func.count(ApiToken.id)).where(
+                ApiToken.user_pk == user.id, ApiToken.revoked_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 # --- logging in ---------------------------------------------------------------------------------

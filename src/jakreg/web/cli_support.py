@@ -107,8 +107,13 @@ def user_disable(db_url: str | None, username: str) -> UserInfo:
         return _info(user)
 
 
-def user_set_password(db_url: str | None, username: str, password: str) -> UserInfo:
+def user_set_password(
+    db_url: str | None, username: str, password: str, *, revoke_tokens: bool = False
+) -> tuple[UserInfo, int]:
+    """The user, and how many API tokens are still valid afterwards."""
     with db.open_session(db_url) as session:
-        user = accounts.set_password(session, username, password, actor=CLI_ACTOR)
+        user = accounts.set_password(
+            session, username, password, actor=CLI_ACTOR, revoke_tokens=revoke_tokens
+        )
         session.commit()
-        return _info(user)
+        return _info(user), accounts.valid_api_tokens(session, user)

@@ -129,7 +129,8 @@ def report_archive(scope: Scope, centre: str, folder: Path, db_url: str) -> Path
     chosen, _local_ids, label = _what_to_share(scope, centre)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     name = f"jakreg-report-{label}-{stamp}"
-    files = write_report(db_url, folder / name, centre=chosen or None)
+    # A centre without patients yet gets its (empty) report, as before.
+    files = write_report(db_url, folder / name, centre=chosen or None, allow_empty=True)
     archive = Path(shutil.make_archive(str(folder / name), "zip", root_dir=files.out))
     AuditWriter(scope.session).write(
         Change(

@@ -81,6 +81,9 @@ def login(
 ) -> Response:
     if not same(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
         return _login_page(request, settings, message=CSRF_FAILED, username=username, status=403)
+    if len(username) > accounts.MAX_USERNAME_LENGTH or len(password) > accounts.MAX_PASSWORD_LENGTH:
+        # Refused before any hashing or storing; not a failed login of a real account.
+        return _login_page(request, settings, message=accounts.LONG_LOGIN, status=400)
     try:
         user = accounts.authenticate(db, settings, username.strip(), password)
     except LoginFailed as exc:
