@@ -38,7 +38,7 @@ def test_report_renders_with_figures(demo: ReportFiles, tmp_path: Path) -> None:
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
-    assert len(images) == 5
+    assert len(images) == 10  # 5 study figures + 5 of the open-question sections
     assert all(complete and width > 0 for _, complete, width in images), images
     assert headings[0] == "Summary"
     assert headings[-1] == "Methods"

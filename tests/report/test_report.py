@@ -41,7 +41,7 @@ def test_html_is_self_contained(demo: ReportFiles) -> None:
     html = demo.html.read_text(encoding="utf-8")
     assert "<script" not in html
     assert not re.search(r"""(src|href)=["']https?://""", html)
-    assert html.count('src="data:image/png;base64,') == 5
+    assert html.count('src="data:image/png;base64,') == 10
     assert "Synthetic example data." in html
 
 
@@ -49,7 +49,11 @@ def test_context_is_data(example_url: str) -> None:
     ctx = build_context(analyse(example_url))
     assert ctx.headings == [
         "Cohort", "Treatment", "IDDA before and under JAK inhibitor", "Responses",
-        "Adverse events", "Discontinuation and drug survival", "Comparison with published cases",
+        "Adverse events", "Exposure", "Exposure-adjusted incidence", "Dosing over time",
+        "Time to response",
+        "IDDA over time", "Sensitivity of the IDDA result", "Biomarkers",
+        "Outcomes after stopping",
+        "Discontinuation and drug survival", "Comparison with published cases",
         "Methods",
     ]  # fmt: skip
     assert ctx.banner is not None
@@ -70,7 +74,13 @@ def test_suppression_of_small_counts(example_url: str) -> None:
     stops = tables["stops"].rows
     assert stops == (("adverse_event", "<5"), ("hsct", "<5"), ("no_response", "<5"))
     assert dict(ctx.headline)["infection as likely adverse event"] == "<5/10"
-    assert {f.name for f in ctx.figures} == {"km", "cif", "response_bars"}
+    assert {f.name for f in ctx.figures} == {"km", "cif", "response_bars", "time_to_response"}
+    ttr = next(s for s in ctx.sections if s.id == "time_to_response")
+    assert ttr.paragraphs[1].startswith(
+        "9 of 10 patients had a first CR or PR recorded; <5 stopped"
+    )
+    rates = next(s for s in ctx.sections if s.id == "exposure_adjusted_incidence")
+    assert "all adverse events: <5 events in" in rates.paragraphs[1]
 
 
 def test_suppressed_csv(demo: ReportFiles, tmp_path: Path) -> None:

@@ -58,6 +58,7 @@ class AssessmentData:
     score: str
     score_version: str
     total: float | None
+    assessor_role: str = "physician"  # physician | nurse | study_coordinator | other
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,21 @@ class LabData:
     ctcae_grade: int | None
     ctcae_version: str | None
     multiple_of_uln: float | None  # canonical value / canonical ULN, when both are known
+
+
+@dataclass(frozen=True)
+class BiomarkerData:
+    on: dt.date
+    marker: str  # vocab code: pstat1, isg_score, cxcl10, ...
+    marker_detail: str | None
+    value: float
+    unit: str  # as the lab reported it
+    ref_low: float | None  # the lab's reference range, when given
+    ref_high: float | None
+
+    @property
+    def label(self) -> str:
+        return self.marker + (f" ({self.marker_detail})" if self.marker_detail else "")
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,7 @@ class PatientData:
     adverse_events: tuple[AdverseEventData, ...] = ()
     responses: tuple[ResponseData, ...] = ()
     hsct: tuple[dt.date, ...] = ()
+    biomarkers: tuple[BiomarkerData, ...] = ()
 
 
 @dataclass(frozen=True)

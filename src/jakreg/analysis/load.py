@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from jakreg.analysis.data import (
     AdverseEventData,
     AssessmentData,
+    BiomarkerData,
     CentreData,
     CourseData,
     DoseData,
@@ -291,6 +292,7 @@ def load_snapshot(
             adverse_events=of(AdverseEvent),
             responses=of(TreatmentResponse),
             hsct=of(Hsct),
+            biomarkers=of(BiomarkerResult),
         )
 
     return Snapshot(
@@ -423,12 +425,12 @@ def _doses(names: Sequence[str], dates: _Dates) -> Build:
 
 
 def _assessments(names: Sequence[str], dates: _Dates) -> Build:
-    pick = _picker(names, "date", "score", "score_version", "total")
+    pick = _picker(names, "date", "score", "score_version", "total", "assessor_role")
     day = dates.day
 
     def assessment(r: Row) -> AssessmentData:
-        on, score, version, total = pick(r)
-        return AssessmentData(day[on], score, version, total)  # type: ignore[arg-type]
+        on, score, version, total, role = pick(r)
+        return AssessmentData(day[on], score, version, total, role)  # type: ignore[arg-type]
 
     key = attrgetter("on", "score")
     return lambda rows: tuple(sorted(map(assessment, rows), key=key))
@@ -491,7 +493,20 @@ def _hsct(names: Sequence[str], dates: _Dates) -> Build:
     return lambda rows: tuple(sorted(day[r[at]] for r in rows))
 
 
+def _biomarkers(names: Sequence[str], dates: _Dates) -> Build:
+    pick = _picker(names, "date", "marker", "marker_detail", "value", "unit", "ref_low", "ref_high")
+    day = dates.day
+
+    def biomarker(r: Row) -> BiomarkerData:
+        on, *rest = pick(r)
+        return BiomarkerData(day[on], *rest)  # type: ignore[arg-type]
+
+    key = attrgetter("on", "marker")
+    return lambda rows: tuple(sorted(map(biomarker, rows), key=key))
+
+
 _RECORDS: dict[type[Base], Callable[[Sequence[str], _Dates], Build]] = {
+    BiomarkerResult: _biomarkers,
     Variant: _variants,
     Manifestation: _manifestations,
     TreatmentCourse: _courses,

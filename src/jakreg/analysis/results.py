@@ -16,11 +16,13 @@ from jakreg.analysis.drug_survival import (
     discontinuation_section,
     drug_survival_section,
 )
+from jakreg.analysis.exposure import EXPOSURE_RULE
 from jakreg.analysis.idda_pairs import IddaSection, idda_section
 from jakreg.analysis.literature_side import CaseRecord, LiteratureComparison, compare_cases
 from jakreg.analysis.methods import MethodsSection, TestUsed, software_versions, unique_rules
 from jakreg.analysis.options import ATTRIBUTION_ORDER, AnalysisOptions
 from jakreg.analysis.prepare import Excluded, choose_cutoff, view_patients
+from jakreg.analysis.questions import QuestionsSection, questions_section
 from jakreg.analysis.responses import ResponseSection, response_section
 from jakreg.analysis.safety import SafetySection, safety_section
 from jakreg.analysis.timeline import Lane, lanes
@@ -30,6 +32,7 @@ from jakreg.rules.follow_up import AGE, TIME_ON_DRUG
 from jakreg.stats.describe import QUANTILE_METHOD_TEXT
 from jakreg.stats.groups import SMALL_N
 from jakreg.stats.paired import EXACT_TEXT, WILCOXON_SOFTWARE
+from jakreg.stats.poisson import POISSON_CI_METHOD
 from jakreg.stats.signed_rank import HL_CI_METHOD
 from jakreg.stats.survival import CIF_CI_METHOD, KM_CI_METHOD, TIE_HANDLING
 
@@ -82,6 +85,7 @@ class StudyResults:
     timeline: tuple[Lane, ...]
     methods: MethodsSection
     schema: str = SCHEMA
+    questions: QuestionsSection | None = None  # exposure, rates, ... (analysis/questions.py)
 
     def to_dict(self) -> dict[str, Any]:
         lit = self.literature
@@ -105,7 +109,7 @@ class StudyResults:
             "comparison": [v.to_dict() for v in lit.variables] if lit is not None else [],
             "timeline": [lane.to_dict() for lane in self.timeline],
             "methods": self.methods.to_dict(),
-        }
+        } | (self.questions.to_dict() if self.questions is not None else {})
 
 
 def analyse_snapshot(
@@ -185,6 +189,7 @@ def analyse_snapshot(
         literature=literature,
         timeline=lanes(views, cut.date),
         methods=_methods(opts, idda, cut.date, cut.source, snapshot.sha256),
+        questions=questions_section(views, cut.date, opts, idda),
     )
 
 
@@ -203,6 +208,7 @@ def _methods(
             ctcae.RULE,
             dosing.DOSE_INTENSITY,
             dosing.BSA_MOSTELLER,
+            EXPOSURE_RULE,
             domain_rule(),
         ]
     )
@@ -240,6 +246,11 @@ def _methods(
             "stops by reason",
             "Aalen–Johansen cumulative incidence, competing risks (lifelines)",
             f"{CIF_CI_METHOD}; {TIE_HANDLING}",
+        ),
+        TestUsed(
+            "adverse and lab events per 100 patient-years",
+            "exact Poisson confidence interval (Garwood)",
+            POISSON_CI_METHOD,
         ),
         TestUsed(
             "cohort vs published cases (binary)",

@@ -74,7 +74,9 @@ def render_figures(results: StudyResults, slots: list[FigureSlot]) -> dict[str, 
             )
             other = lit.literature_responses if lit is not None else None
             return (lambda ax: fig.response_bars(ax, cohort, other)), (7.0, 2.6), None
-        raise KeyError(name)
+        from jakreg.report.figures_questions import question_drawing
+
+        return question_drawing(name, results)
 
     out = {}
     for slot in slots:

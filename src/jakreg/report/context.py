@@ -13,7 +13,9 @@ from jakreg.stats import ContinuousSummary
 from jakreg.stats._common import p_phrase
 from jakreg.stats.proportions import ProportionCI
 
-PER_PATIENT_FIGURES = frozenset({"swimmer", "idda_paired"})
+PER_PATIENT_FIGURES = frozenset(
+    {"swimmer", "idda_paired", "idda_spaghetti", "dose_kg", "dose_m2", "biomarkers"}
+)
 
 
 @dataclass(frozen=True)
@@ -167,8 +169,9 @@ def _by_name(tables: Sequence[Table]) -> dict[str, Table]:
 
 def _slot(name: str, r: StudyResults) -> FigureSlot:
     from jakreg.report.figures import MAX_PAIR_LINES, MAX_SWIMMER_LANES
+    from jakreg.report.sections_questions import FIGURES as QUESTION_FIGURES
 
-    slot = FIGURES[name]
+    slot = FIGURES.get(name) or QUESTION_FIGURES[name]
     if name == "swimmer" and len(r.timeline) > MAX_SWIMMER_LANES:
         note = (
             f" Showing the first {MAX_SWIMMER_LANES} of {len(r.timeline)} patients; every "
@@ -242,6 +245,9 @@ def build_context(
         Section("methods", "Methods", _methods_text(r, suppress_below),
                 items=tuple(_rule_items(r))),
     )  # fmt: skip
+    from jakreg.report.sections_questions import insert_after, question_sections
+
+    all_sections = insert_after(sections, "safety", question_sections(r, tabs, figs, below))
     return ReportContext(
         title="JAK-inhibitor therapy in STAT1 gain of function: study report",
         generated_at=(generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
@@ -253,7 +259,7 @@ def build_context(
             else None
         ),
         headline=headline(r, suppress_below),
-        sections=sections,
+        sections=all_sections,
         tables=(*shared, *(t for s in extra_sections for t in s.tables)),
     )
 

@@ -307,7 +307,9 @@ def build_tables(r: StudyResults) -> list[Table]:
     ]
     if r.literature is not None:
         tables.append(_comparison_table(r.literature))
-    return tables
+    from jakreg.report.tables_questions import question_tables
+
+    return tables + question_tables(r)
 
 
 def _survival_table(r: StudyResults) -> Table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -341,6 +342,32 @@ class MannWhitneyResult:
         return rows
 
 
+def _u(x: np.ndarray, y: np.ndarray) -> float:
+    return float((x[:, None] > y[None, :]).sum() + 0.5 * (x[:, None] == y[None, :]).sum())
+
+
+def _singleton_permutation(
+    x: np.ndarray, y: np.ndarray, alternative: Alternative
+) -> tuple[float, float]:
+    """U of the first group and its exact permutation p-value when one group has one value."""
+    pooled = np.concatenate([x, y])
+    observed = _u(x, y)
+    stats = []
+    for pick in itertools.combinations(range(pooled.size), x.size):
+        mask = np.zeros(pooled.size, dtype=bool)
+        mask[list(pick)] = True
+        stats.append(_u(pooled[mask], pooled[~mask]))
+    arr = np.asarray(stats)
+    eps = 1e-9 * max(1.0, abs(observed))
+    greater = float((arr >= observed - eps).mean())
+    less = float((arr <= observed + eps).mean())
+    if alternative == "greater":
+        return observed, greater
+    if alternative == "less":
+        return observed, less
+    return observed, min(1.0, 2.0 * min(greater, less))
+
+
 def mann_whitney(
     first: Iterable[float | None],
     second: Iterable[float | None],
@@ -400,6 +427,11 @@ def mann_whitney(
     n_arrangements = math.comb(x.size + y.size, x.size) if has_ties else None
     if not has_ties and max(x.size, y.size) < MWU_EXACT_MAX_N:
         method = scipy_method = "exact"
+    elif n_arrangements is not None and min(x.size, y.size) == 1:
+        # scipy's permutation test needs two values per group; a group of one has only
+        # n + 1 arrangements, enumerated here with scipy's definition of the p-value.
+        u_obs, p_value = _singleton_permutation(x, y, alternative)
+        return make(p_value, "exact-permutation", u_statistic=u_obs)
     elif n_arrangements is not None and n_arrangements <= MWU_MAX_PERMUTATIONS:
         method = "exact-permutation"
         scipy_method = scipy.stats.PermutationMethod(n_resamples=n_arrangements)

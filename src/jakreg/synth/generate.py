@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
+from jakreg.synth.biomarkers import biomarker_series
 from jakreg.synth.catalogue import (
     ADVERSE_EVENTS,
     AZOLES,
@@ -213,6 +214,9 @@ def patient_rows(plan: StudyPlan, index: int) -> Rows:
     _labs(rng, add, centre, courses, start1, last_fu, out)
     _assessments(rng, add, courses, start1, last_fu, birth_floor)
     _biomarkers(rng, add, start1, last_fu)
+    # Its own random stream, so every other sheet stays as it was for the same seed.
+    series = random.Random(f"jakreg-synth-biomarkers:{plan.seed}:{index}")  # noqa: S311
+    biomarker_series(series, add, courses, start1, last_fu)
     if hsct_date is not None:
         add(
             "hsct",
