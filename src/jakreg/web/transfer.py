@@ -25,6 +25,7 @@ from jakreg.store.tables import Patient
 from jakreg.study import check_path, database_tables, fingerprint
 from jakreg.web import errors
 from jakreg.web.errors import BadInput, Forbidden
+from jakreg.web.isolated import release_memory, run_isolated
 from jakreg.web.scope import Scope
 
 UPLOAD_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
@@ -129,8 +130,11 @@ def report_archive(scope: Scope, centre: str, folder: Path, db_url: str) -> Path
     chosen, _local_ids, label = _what_to_share(scope, centre)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     name = f"jakreg-report-{label}-{stamp}"
-    # A centre without patients yet gets its (empty) report, as before.
-    files = write_report(db_url, folder / name, centre=chosen or None, allow_empty=True)
+    # A centre without patients yet gets its (empty) report, as before. Written by a child
+    # process, so the analysis's memory goes back to the system when it ends (web/isolated.py).
+    files = run_isolated(
+        write_report, db_url, folder / name, centre=chosen or None, allow_empty=True
+    )
     archive = Path(shutil.make_archive(str(folder / name), "zip", root_dir=files.out))
     AuditWriter(scope.session).write(
         Change(
@@ -163,6 +167,8 @@ def export_workbook(scope: Scope, centre: str, folder: Path) -> tuple[Path, str]
     )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     out = write_workbook(template_book(tables), folder / f"jakreg-{label}-{stamp}.xlsx", "xlsx")[0]
+    del tables
+    release_memory()  # the workbook's rows and cells, back to the system
     AuditWriter(scope.session).write(
         Change(
             actor=p.username,
