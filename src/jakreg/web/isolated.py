@@ -15,6 +15,7 @@ import gc
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -25,6 +26,26 @@ def run_isolated(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         return pool.submit(fn, *args, **kwargs).result()
+
+
+def write_report_in_child(
+    db_url: str, out: Path, centre: str | None, *, allow_empty: bool = True
+) -> tuple[Path, Path]:
+    """The report folder and its results.json, written by a child process.
+
+    Only this module is imported in the worker: the report's own modules (matplotlib, WeasyPrint,
+    the analysis, ~150 MB once imported) are imported in the child alone, and what comes back is
+    two paths, not a ReportFiles (whose unpickling would import them here)."""
+    return run_isolated(_write_report, db_url, out, centre, allow_empty)
+
+
+def _write_report(
+    db_url: str, out: Path, centre: str | None, allow_empty: bool
+) -> tuple[Path, Path]:
+    from jakreg.report.build import write_report
+
+    files = write_report(db_url, out, centre=centre, allow_empty=allow_empty)
+    return files.out, files.results
 
 
 def release_memory() -> None:

@@ -25,7 +25,7 @@ from jakreg.store.tables import Patient
 from jakreg.study import check_path, database_tables, fingerprint
 from jakreg.web import errors
 from jakreg.web.errors import BadInput, Forbidden
-from jakreg.web.isolated import release_memory, run_isolated
+from jakreg.web.isolated import release_memory, write_report_in_child
 from jakreg.web.scope import Scope
 
 UPLOAD_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
@@ -125,17 +125,13 @@ def report_archive(scope: Scope, centre: str, folder: Path, db_url: str) -> Path
 
     The report never holds local ids (only pseudonyms), whoever asks.
     """
-    from jakreg.report.build import write_report
-
     chosen, _local_ids, label = _what_to_share(scope, centre)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     name = f"jakreg-report-{label}-{stamp}"
     # A centre without patients yet gets its (empty) report, as before. Written by a child
     # process, so the analysis's memory goes back to the system when it ends (web/isolated.py).
-    files = run_isolated(
-        write_report, db_url, folder / name, centre=chosen or None, allow_empty=True
-    )
-    archive = Path(shutil.make_archive(str(folder / name), "zip", root_dir=files.out))
+    out, results = write_report_in_child(db_url, folder / name, chosen or None)
+    archive = Path(shutil.make_archive(str(folder / name), "zip", root_dir=out))
     AuditWriter(scope.session).write(
         Change(
             actor=scope.principal.username,
@@ -143,7 +139,7 @@ def report_archive(scope: Scope, centre: str, folder: Path, db_url: str) -> Path
             entity="report",
             entity_key=archive.name,
             centre=chosen or None,
-            after={"centre": label, "results_sha256": _sha256(files.results)},
+            after={"centre": label, "results_sha256": _sha256(results)},
         )
     )
     scope.session.commit()
