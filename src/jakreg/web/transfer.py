@@ -25,6 +25,7 @@ from jakreg.store.tables import Patient
 from jakreg.study import check_path, database_tables, fingerprint
 from jakreg.web import errors
 from jakreg.web.errors import BadInput, Forbidden
+from jakreg.web.isolated import release_memory, write_report_in_child
 from jakreg.web.scope import Scope
 
 ANCHOR_IN_ARCHIVE = "audit.anchor.json"
@@ -137,16 +138,15 @@ def report_archive(scope: Scope, centre: str, folder: Path, db_url: str) -> Path
 
     The report never holds local ids (only pseudonyms), whoever asks.
     """
-    from jakreg.report.build import write_report
-
     chosen, _local_ids, label = _what_to_share(scope, centre)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     name = f"jakreg-report-{label}-{stamp}"
-    # A centre without patients yet gets its (empty) report, as before.
-    files = write_report(db_url, folder / name, centre=chosen or None, allow_empty=True)
+    # A centre without patients yet gets its (empty) report, as before. Written by a child
+    # process, so the analysis's memory goes back to the system when it ends (web/isolated.py).
+    out, results = write_report_in_child(db_url, folder / name, chosen or None)
     if scope.principal.is_admin:  # the trail's head, as GET /api/v1/audit/head gives it to admins
-        write_anchor(head(scope.session, "report"), files.out / ANCHOR_IN_ARCHIVE)
-    archive = Path(shutil.make_archive(str(folder / name), "zip", root_dir=files.out))
+        write_anchor(head(scope.session, "report"), out / ANCHOR_IN_ARCHIVE)
+    archive = Path(shutil.make_archive(str(folder / name), "zip", root_dir=out))
     AuditWriter(scope.session).write(
         Change(
             actor=scope.principal.username,
@@ -154,7 +154,7 @@ def report_archive(scope: Scope, centre: str, folder: Path, db_url: str) -> Path
             entity="report",
             entity_key=archive.name,
             centre=chosen or None,
-            after={"centre": label, "results_sha256": _sha256(files.results)},
+            after={"centre": label, "results_sha256": _sha256(results)},
         )
     )
     scope.session.commit()
@@ -178,6 +178,8 @@ def export_workbook(scope: Scope, centre: str, folder: Path) -> tuple[Path, str]
     )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     out = write_workbook(template_book(tables), folder / f"jakreg-{label}-{stamp}.xlsx", "xlsx")[0]
+    del tables
+    release_memory()  # the workbook's rows and cells, back to the system
     AuditWriter(scope.session).write(
         Change(
             actor=p.username,
