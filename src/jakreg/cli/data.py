@@ -223,7 +223,8 @@ def export(
     ] = "csv",
 ) -> None:
     """Write the database as a study workbook (pseudonymised; derived values on derived_* sheets), a
-    REDCap project (data dictionary + records) or one GA4GH phenopacket per patient."""
+    REDCap project (data dictionary + records), one GA4GH phenopacket per patient, or the federated
+    extract a vantage6 node reads (docs/federated.md)."""
     if fmt is ExportFormat.redcap:
         from jakreg.interop.redcap_records import export_redcap
 
