@@ -66,6 +66,7 @@ class ExportFormat(StrEnum):
     csv = "csv"
     redcap = "redcap"
     phenopackets = "phenopackets"
+    federated = "federated"
 
 
 class InputFormat(StrEnum):

@@ -204,7 +204,12 @@ def import_(
 def export(
     out_path: Annotated[Path, typer.Option("--out", help="A .xlsx file, or a folder for CSV.")],
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", help="xlsx, csv, redcap or phenopackets.")
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="xlsx, csv, redcap, phenopackets or federated (the extract a vantage6 node "
+            "reads; docs/federated.md).",
+        ),
     ] = ExportFormat.xlsx,
     db: DbOption = None,
     centre: CentreOption = None,
@@ -214,13 +219,22 @@ def export(
             "--include-local-ids", help="Keep local ids (only with --centre, for that centre)."
         ),
     ] = False,
+    table_format: Annotated[
+        str,
+        typer.Option("--table-format", help="federated only: csv (default) or parquet."),
+    ] = "csv",
 ) -> None:
     """Write the database as a study workbook (pseudonymised; derived values on derived_* sheets), a
-    REDCap project (data dictionary + records) or one GA4GH phenopacket per patient."""
+    REDCap project (data dictionary + records), one GA4GH phenopacket per patient, or the federated
+    extract a vantage6 node reads (docs/federated.md)."""
     if fmt is ExportFormat.redcap:
         from jakreg.interop.redcap_records import export_redcap
 
         written = export_redcap(out_path, db, centre=centre)
+    elif fmt is ExportFormat.federated:
+        from jakreg.federated import write_federated
+
+        written = write_federated(out_path, db, centre=centre, table_format=table_format)
     elif fmt is ExportFormat.phenopackets:
         from jakreg.interop.phenopackets_export import export_phenopackets
 

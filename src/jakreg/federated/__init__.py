@@ -1,0 +1,6 @@
+"""The federated extract: the pseudonymised, versioned table a vantage6 node reads (docs/federated.md)."""
+
+from jakreg.federated.extract import COLUMNS, SCHEMA_VERSION, extract_rows
+from jakreg.federated.write import write_federated
+
+__all__ = ["COLUMNS", "SCHEMA_VERSION", "extract_rows", "write_federated"]

@@ -1,0 +1,96 @@
+"""jakreg export --format federated: the extract a vantage6 node reads (docs/federated.md)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from jakreg.cli import app
+from jakreg.federated.extract import COLUMN_NAMES, SCHEMA_VERSION
+from jakreg.store.db import open_session
+from tests.federated.fixture import CENTRES, FIXTURE, build
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fixture")
+    build(out, out / "work")
+    return out
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_committed_fixture_of_the_federated_suite_is_what_jakreg_writes_now(built: Path) -> None:
+    """federated/tests/data is rewritten by `python -m tests.federated.fixture`; this fails on drift."""
+    for i in range(1, len(CENTRES) + 1):
+        name = f"node{i}/jakreg-federated.csv"
+        assert (built / name).read_text() == (FIXTURE / name).read_text(), name
+    assert json.loads((built / "pooled.json").read_text()) == json.loads(
+        (FIXTURE / "pooled.json").read_text()
+    )
+
+
+def test_extract_has_the_documented_columns_no_dates_and_no_ids(
+    built: Path, tmp_path: Path
+) -> None:
+    rows = _rows(built / "node1" / "jakreg-federated.csv")
+    assert tuple(rows[0]) == COLUMN_NAMES
+    assert {r["schema_version"] for r in rows} == {str(SCHEMA_VERSION)}
+    text = (built / "node1" / "jakreg-federated.csv").read_text()
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text), "a calendar date leaked into the extract"
+    with open_session(f"sqlite:///{built / 'work' / 'study.db'}") as s:
+        ids = [str(x) for (x,) in s.execute(_sql("select patient_id from patient"))]
+        local = [str(x) for (x,) in s.execute(_sql("select local_id from patient")) if x]
+    assert ids
+    assert not any(i in text for i in ids + local)
+    assert {r["record"] for r in rows} == {"patient", "course", "idda", "response", "adverse_event"}
+
+
+def _sql(q: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    return text(q)
+
+
+def test_manifest_names_schema_rules_and_the_hash_of_the_table(built: Path) -> None:
+    man = json.loads((built / "node2" / "manifest.json").read_text())
+    assert man["schema"] == "jakreg-federated"
+    assert man["schema_version"] == SCHEMA_VERSION
+    table = built / "node2" / "jakreg-federated.csv"
+    assert man["files"] == {table.name: hashlib.sha256(table.read_bytes()).hexdigest()}
+    assert man["rules"]
+    assert all(r["version"] for r in man["rules"])
+    patients = [r for r in _rows(table) if r["record"] == "patient"]
+    assert man["n_patients"] == len(patients)
+
+
+def test_parquet_extract_holds_the_same_rows_as_csv(built: Path, tmp_path: Path) -> None:
+    db = built / "work" / "study.db"
+    runner = CliRunner()
+    for fmt in ("csv", "parquet"):
+        res = runner.invoke(app, ["export", "--format", "federated", "--table-format", fmt,
+                                  "--out", str(tmp_path / fmt), "--db", f"sqlite:///{db}"])  # fmt: skip
+        assert res.exit_code == 0, res.output
+    csv_rows = _rows(tmp_path / "csv" / "jakreg-federated.csv")
+    table = pq.read_table(tmp_path / "parquet" / "jakreg-federated.parquet").to_pylist()
+    assert len(table) == len(csv_rows)
+    assert sorted(r["record"] for r in table) == sorted(r["record"] for r in csv_rows)
+
+
+def test_unknown_table_format_is_refused_with_a_clear_message(built: Path, tmp_path: Path) -> None:
+    db = built / "work" / "study.db"
+    res = CliRunner().invoke(app, ["export", "--format", "federated", "--table-format", "json",
+                                   "--out", str(tmp_path / "x"), "--db", f"sqlite:///{db}"])  # fmt: skip
+    assert res.exit_code != 0
+    assert "federated table format must be csv or parquet, not 'json'" in res.output
+    assert not (tmp_path / "x").exists()
