@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit fuzz bench docs clean setup browser
+.PHONY: demo test lint types unit fuzz bench docs clean setup browser federated-test federated-demo
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "jakreg needs $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -28,7 +28,20 @@ types: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q
 
-test: lint types unit
+test: lint types unit federated-test
+
+# The vantage6 algorithm is its own distribution with its own environment (issue 15):
+# vantage6-algorithm-tools pins SQLAlchemy 1.4, which conflicts with jakreg's SQLAlchemy 2.
+FED_VENV := federated/.venv
+FED_STAMP := $(FED_VENV)/.installed
+
+$(FED_STAMP): federated/pyproject.toml
+	test -x $(FED_VENV)/bin/python || $(PYTHON) -m venv $(FED_VENV)
+	$(FED_VENV)/bin/python -m pip install --quiet -e 'federated[test]'
+	touch $(FED_STAMP)
+
+federated-test: $(FED_STAMP)
+	$(FED_VENV)/bin/pytest -q federated/tests
 
 fuzz: $(STAMP)
 	$(BIN)/pytest -q -m fuzz tests/fuzz
@@ -41,4 +54,4 @@ docs: $(STAMP)
 	$(BIN)/python -m jakreg.export.dictionary > docs/data-dictionary.md
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache jakreg-demo
+	rm -rf $(VENV) $(FED_VENV) .mypy_cache .ruff_cache .pytest_cache jakreg-demo
