@@ -1,0 +1,181 @@
+"""Central function: creates the partial tasks at every node and combines the aggregates."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from scipy.stats import binomtest, chi2, norm
+from vantage6.algorithm.tools.decorators import algorithm_client
+
+PARTIALS = ("partial_counts", "partial_adverse_events", "partial_km", "partial_idda")
+
+WILCOXON_NOTE = (
+    "A pooled Wilcoxon signed-rank test ranks every patient's |difference| against every other "
+    "centre's: the ranks need the differences themselves, which do not leave a node. The "
+    "stratified statistic ranks within each site and sums (van Elteren-style), so it needs only "
+    "each site's W+, its null mean and variance; it is a different test from the pooled one."
+)
+
+
+def _run(client: Any, method: str, org: int, kwargs: dict[str, Any]) -> dict[str, Any]:
+    task = client.task.create(input_={"method": method, "kwargs": kwargs}, organizations=[org])
+    results = client.wait_for_results(task_id=task.get("id"))
+    if not results or not isinstance(results[0], dict):
+        return {"error": "no result returned by the node"}
+    return results[0]
+
+
+def _node_name(client: Any, org: int) -> str:
+    try:
+        name = client.organization.get(org).get("name")
+    except Exception:
+        name = None
+    return f"{name} (organization {org})" if name else f"organization {org}"
+
+
+def _sum_cells(parts: dict[str, dict[str, Any]], get: Any) -> dict[str, Any]:
+    total, refused = 0, []
+    for node, p in parts.items():
+        c = get(p)
+        if c.get("suppressed"):
+            refused.append({"node": node, "reason": c["reason"]})
+        else:
+            total += c["value"]
+    return {"value": total, "complete": not refused, "refused": refused}
+
+
+def proportion(k: int, n: int) -> dict[str, Any]:
+    if n == 0:
+        return {"k": k, "n": n, "proportion": None, "ci_lower": None, "ci_upper": None}
+    ci = binomtest(k, n).proportion_ci(0.95, method="exact")
+    return {"k": k, "n": n, "proportion": k / n, "ci_lower": ci.low, "ci_upper": ci.high}
+
+
+def poisson_rate(events: int, years: float, per: float = 100.0) -> dict[str, Any]:
+    """Rate per `per` patient-years, exact Poisson (Garwood) 95% CI from chi-square quantiles."""
+    lo = 0.0 if events == 0 else chi2.ppf(0.025, 2 * events) / 2
+    hi = chi2.ppf(0.975, 2 * events + 2) / 2
+    f = per / years if years > 0 else math.nan
+    return {
+        "events": events,
+        "patient_years": years,
+        "rate_per_100py": events * f,
+        "ci_lower": lo * f,
+        "ci_upper": hi * f,
+        "method": "events / patient-years x 100; exact Poisson 95% CI (Garwood, chi-square)",
+    }
+
+
+def km_from_tables(tables: list[list[dict[str, int]]]) -> dict[str, Any]:
+    """Product-limit estimate over the 30-day bins from summed per-node event/censor counts."""
+    ev: dict[int, int] = {}
+    ce: dict[int, int] = {}
+    for t in tables:
+        for r in t:
+            ev[r["time"]] = ev.get(r["time"], 0) + r["events"]
+            ce[r["time"]] = ce.get(r["time"], 0) + r["censored"]
+    times = sorted(set(ev) | set(ce))
+    at_risk = sum(ev.values()) + sum(ce.values())
+    s, steps = 1.0, []
+    for t in times:
+        if ev[t]:
+            s *= 1 - ev[t] / at_risk
+        steps.append({"time": t, "at_risk": at_risk, "events": ev[t], "estimate": s})
+        at_risk -= ev[t] + ce[t]
+    return {"n": sum(ev.values()) + sum(ce.values()), "events": sum(ev.values()), "steps": steps}
+
+
+def km_at(km: dict[str, Any], t: float) -> float:
+    s = 1.0
+    for st in km["steps"]:
+        if st["time"] <= t:
+            s = st["estimate"]
+    return s
+
+
+@algorithm_client
+def central(
+    client: Any, organizations: list[int] | None = None, min_cell: int | None = None
+) -> dict[str, Any]:
+    """The federated analysis: partials at every node, combined here."""
+    orgs = organizations or [o["id"] for o in client.organization.list()]
+    kwargs = {} if min_cell is None else {"min_cell": min_cell}
+    names = {o: _node_name(client, o) for o in orgs}
+    raw = {m: {names[o]: _run(client, m, o, kwargs) for o in orgs} for m in PARTIALS}
+    failures = sorted({(n, p["error"]) for m in raw.values() for n, p in m.items() if "error" in p})
+    failed = {n for n, _ in failures}
+    ok = {m: {n: p for n, p in v.items() if n not in failed} for m, v in raw.items()}
+    out: dict[str, Any] = {
+        "federated": True,
+        "nodes": [names[o] for o in orgs],
+        "node_failures": [{"node": n, "error": e} for n, e in failures],
+        "min_cell": {n: p.get("min_cell") for n, p in ok["partial_counts"].items()},
+        "contributions": {m: ok[m] for m in PARTIALS},
+    }
+    cnt = ok["partial_counts"]
+    patients = _sum_cells(cnt, lambda p: p["patients"])
+    out["patients"] = patients
+    out["courses"] = _sum_cells(cnt, lambda p: p["courses"])
+    resp = {k: _sum_cells(cnt, lambda p, k=k: p["response"][k]) for k in ("CR", "PR", "NR", "NE")}
+    out["response"] = {
+        k: {**v, **proportion(v["value"], patients["value"])} for k, v in resp.items()
+    }
+    out["response_method"] = (
+        "sum of per-node counts; proportion of patients with exact Clopper-Pearson 95% CI "
+        "(scipy.stats.binomtest); incomplete when a node refused a cell"
+    )
+    ae = ok["partial_adverse_events"]
+    ev = _sum_cells(ae, lambda p: p["events"])
+    years = sum(p["exposure_patient_years"] for p in ae.values())
+    out["adverse_event_rate"] = {
+        **poisson_rate(ev["value"], years),
+        **{k: ev[k] for k in ("complete", "refused")},
+    }
+    kmp = ok["partial_km"]
+    km_refused = [{"node": n, "reason": p["reason"]} for n, p in kmp.items() if p.get("suppressed")]
+    km = km_from_tables([p["table"] for p in kmp.values() if not p.get("suppressed")])
+    out["kaplan_meier"] = {
+        **km,
+        "bin_days": 30,
+        "complete": not km_refused,
+        "refused": km_refused,
+        "method": "product-limit over 30-day bins of the first course's days on drug from summed "
+        "per-node event and censoring counts: identical to the pooled KM on the same bins",
+    }
+    idd = ok["partial_idda"]
+    pos = _sum_cells(idd, lambda p: p["positive"])
+    neg = _sum_cells(idd, lambda p: p["negative"])
+    zero = _sum_cells(idd, lambda p: p["zero"])
+    n_sign = pos["value"] + neg["value"]
+    out["sign_test"] = {
+        "n_positive": pos["value"],
+        "n_negative": neg["value"],
+        "n_zero_dropped": zero["value"],
+        "p_value": binomtest(pos["value"], n_sign, 0.5).pvalue if n_sign else None,
+        "complete": pos["complete"] and neg["complete"],
+        "refused": pos["refused"] + neg["refused"],
+        "method": "exact binomial sign test of under - before (scipy.stats.binomtest, p = 0.5) "
+        "from summed per-node counts, zero differences dropped: equals the pooled sign test",
+    }
+    sr = {n: p["signed_rank"] for n, p in idd.items()}
+    used = {n: s for n, s in sr.items() if not s.get("suppressed") and s["n"] > 0}
+    w = sum(s["w_plus"] for s in used.values())
+    mu = sum(s["mean"] for s in used.values())
+    var = sum(s["variance"] for s in used.values())
+    z = (w - mu) / math.sqrt(var) if var > 0 else None
+    out["stratified_signed_rank"] = {
+        "w_plus": w,
+        "mean": mu,
+        "variance": var,
+        "z": z,
+        "p_value": 2 * norm.sf(abs(z)) if z is not None else None,
+        "sites": dict(sr.items()),
+        "refused": [
+            {"node": n, "reason": s["reason"]} for n, s in sr.items() if s.get("suppressed")
+        ],
+        "method": "site-stratified Wilcoxon signed-rank (ranks within site, zeros dropped, "
+        "tie-corrected variance; sum of W+ over sites, normal approximation, two-sided). "
+        + WILCOXON_NOTE,
+    }
+    return out
