@@ -43,6 +43,13 @@ $(FED_STAMP): federated/pyproject.toml
 federated-test: $(FED_STAMP)
 	$(FED_VENV)/bin/pytest -q federated/tests
 
+# The three-node fixture (one extract per centre of a synthetic study) through vantage6's mock
+# client, next to jakreg's pooled results; nodes release every count here (min cell 1).
+federated-demo: $(FED_STAMP)
+	$(FED_VENV)/bin/jakreg-federated simulate federated/tests/data/node1 federated/tests/data/node2 \
+	  federated/tests/data/node3 --node-min-cell 1 --pooled federated/tests/data/pooled.json \
+	  --out jakreg-federated-demo
+
 fuzz: $(STAMP)
 	$(BIN)/pytest -q -m fuzz tests/fuzz
 
