@@ -57,6 +57,11 @@ def test_km_equals_pooled_binned_km(all_shown, pooled, frames) -> None:
     assert km["events"] == pooled["kaplan_meier_events"]
     for a in pooled["kaplan_meier_at_days"]:
         assert km_at(km, a["time"]) == pytest.approx(a["estimate"], abs=1e-12)
+    steps = {st["time"]: st["at_risk"] for st in km["steps"]}
+    shared = [a for a in pooled["kaplan_meier_at_days"] if a["time"] in steps]
+    assert len(shared) >= 3
+    for a in shared:
+        assert steps[a["time"]] == a["at_risk"]
     allc = pd.concat(frames)
     c = allc[(allc.record == "course") & (allc.course_no == 1) & (allc.days_on_drug > 0)]
     kmf = KaplanMeierFitter().fit(np.ceil(c.days_on_drug / 30) * 30, c.stopped)
