@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/jakreg demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests federated/src federated/tests
+	$(BIN)/ruff format --check src tests federated/src federated/tests
 
 types: $(STAMP)
 	$(BIN)/mypy
