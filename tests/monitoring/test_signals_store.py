@@ -183,3 +183,30 @@ def test_acknowledge_permission() -> None:
     allowed = {r for r in Role if may(r, "acknowledge_signal")}
     assert allowed == {Role.admin, Role.monitor, Role.centre_editor}
     assert not may("nobody", "acknowledge_signal")
+
+
+def test_baseline_abnormal_path_from_the_database(session: Session) -> None:
+    # Seeded BCN-01: course 1 starts 2021-03-01; ALT 30 U/L (ULN 40) on 2021-02-20, 130 on 2021-04-01.
+    # With a normal baseline, 130 > 3×40 = 120 meets alt_high.
+    derive_signals(session, user="mona")
+    seeded = session.scalars(
+        select(LabResult.id).where(
+            LabResult.patient_pk == _pk(session, OWN_PATIENT),
+            LabResult.date == dt.date(2021, 4, 1),
+        )
+    ).one()
+    assert "alt_high" in {s.rule_id for s in _mine(session, "lab_result", seeded)}
+    # An abnormal baseline (60 > ULN 40, the last value before the start) moves the threshold to 3×60 = 180.
+    pk = _pk(session, OWN_PATIENT)
+    session.add(LabResult(patient_pk=pk, date=dt.date(2021, 2, 25), analyte="alt", value=60,
+                          unit="U/L", uln=40, version=1))  # fmt: skip
+    below = LabResult(patient_pk=pk, date=dt.date(2099, 1, 5), analyte="alt", value=180,
+                      unit="U/L", uln=40, version=1)  # fmt: skip
+    above = LabResult(patient_pk=pk, date=dt.date(2099, 1, 6), analyte="alt", value=181,
+                      unit="U/L", uln=40, version=1)  # fmt: skip
+    session.add_all([below, above])
+    session.flush()
+    derive_signals(session, user="mona")
+    assert "alt_high" not in {s.rule_id for s in _mine(session, "lab_result", below.id)}
+    [hit] = [s for s in _mine(session, "lab_result", above.id) if s.rule_id == "alt_high"]
+    assert hit.threshold == "> 3× baseline (180 U/L)"
