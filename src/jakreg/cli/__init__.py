@@ -16,6 +16,7 @@ from jakreg import __version__
 from jakreg.cli import audit, data, reports, scores, server, users  # noqa: F401  (register commands)
 from jakreg.cli import notify as _notify  # noqa: F401  (quality branch: data quality and e-mail)
 from jakreg.cli import quality as _quality  # noqa: F401
+from jakreg.cli import signals as _signals  # noqa: F401  (p-signals: safety signals)
 from jakreg.cli.base import app, err
 from jakreg.errors import JakregError
 

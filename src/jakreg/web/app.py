@@ -17,6 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+import jakreg.store.signal_tables
 import jakreg.store.users  # noqa: F401  (the account tables belong to the metadata)
 from jakreg import __version__
 from jakreg.errors import DatabaseError, JakregError
