@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 import jakreg.store.users
 import jakreg.store.workflow  # noqa: F401  (queries and notifications share Base.metadata)
+import jakreg.protocol.store  # noqa: F401  (p-visits: protocol versions)
 from jakreg.store.db import database_url, make_engine
 from jakreg.store.tables import Base
 
