@@ -56,7 +56,7 @@ class _Dates:
 
 
 def _centres(session: Session, centres: Iterable[str] | None) -> dict[int, str]:
-    rows = dict(session.execute(select(Centre.id, Centre.centre)).tuples().all())
+    rows = dict(session.execute(select(Centre.id, Centre.centre)).all())
     if centres is None:
         return rows
     wanted = set(centres)
@@ -71,7 +71,7 @@ def _records(session: Session, pks: set[int], as_of: dt.date) -> _Dates:
     d = _Dates()
 
     def rows(stmt: Any) -> Any:
-        return session.execute(stmt).tuples().all()
+        return session.execute(stmt).all()
 
     for pk, date in rows(
         select(Assessment.patient_pk, Assessment.date).where(Assessment.date <= as_of)
@@ -161,11 +161,11 @@ def visit_statuses(
                 Patient.vital_status,
                 Patient.last_follow_up,
             )
-        ).tuples()
+        )
         if cpk in centre_of
     }
     hsct: dict[int, dt.date] = {}
-    for pk, date in session.execute(select(Hsct.patient_pk, Hsct.date)).tuples():
+    for pk, date in session.execute(select(Hsct.patient_pk, Hsct.date)):
         if pk in patients and date <= as_of:
             hsct[pk] = min(date, hsct.get(pk, date))
     records = _records(session, set(patients), as_of)
@@ -178,7 +178,7 @@ def visit_statuses(
             TreatmentCourse.start_date,
             TreatmentCourse.stop_date,
         ).order_by(TreatmentCourse.patient_pk, TreatmentCourse.course_no)
-    ).tuples()
+    )
     for pk, course_no, drug, start, stop in courses:
         if pk not in patients or start > as_of + dt.timedelta(days=30):
             continue
@@ -246,7 +246,7 @@ def centre_summary(
     for pk, cpk, start, stop in session.execute(
         select(Patient.id, Patient.centre_pk, TreatmentCourse.start_date, TreatmentCourse.stop_date)
         .join(TreatmentCourse, TreatmentCourse.patient_pk == Patient.id)
-    ).tuples():  # fmt: skip
+    ):  # fmt: skip
         if cpk in centre_of and start <= as_of and (stop is None or stop > as_of):
             on_drug[centre_of[cpk]].add(pk)
     soon = as_of + dt.timedelta(days=30)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+import jakreg.protocol.store
 import jakreg.store.users
 import jakreg.store.workflow  # noqa: F401  (queries and notifications share Base.metadata)
-import jakreg.protocol.store  # noqa: F401  (p-visits: protocol versions)
 from jakreg.store.db import database_url, make_engine
 from jakreg.store.tables import Base
 
