@@ -175,3 +175,20 @@ def monitor(
             out.print(f"open critical safety signals: {critical}")
     if critical:
         raise typer.Exit(3)
+
+
+def build_prospective_demo(out: Path, *, patients: int = 40, today: dt.date | None = None) -> Path:
+    """A prospective-shaped synthetic database in ``out`` (protocol-shaped records with gaps); its path."""
+    import shutil
+
+    from jakreg.study import import_path, init_database
+    from jakreg.synth.visits import write_prospective
+
+    if out.exists():
+        shutil.rmtree(out)
+    study = write_prospective(out / "study", patients=patients, today=today or dt.date.today())
+    db = out / "prospective.db"
+    url = f"sqlite:///{db.resolve()}"
+    init_database(url)
+    import_path(study, url, actor="demo")
+    return db
