@@ -66,12 +66,14 @@ def _centres(session: Session, centres: Iterable[str] | None) -> dict[int, str]:
     return {k: v for k, v in rows.items() if v in wanted}
 
 
-def _records(session: Session, pks: set[int], as_of: dt.date) -> _Dates:
+def _records(
+    session: Session, pks: set[int], as_of: dt.date, codes: dict[ItemKind, set[str]]
+) -> _Dates:
     """Every record date that can satisfy an item, keyed by (patient, kind, code)."""
     d = _Dates()
 
     def rows(stmt: Any) -> Any:
-        return session.execute(stmt).all()
+        return session.connection().execute(stmt).all()  # Core rows: no ORM loading
 
     for pk, date in rows(
         select(Assessment.patient_pk, Assessment.date).where(Assessment.date <= as_of)
@@ -80,14 +82,15 @@ def _records(session: Session, pks: set[int], as_of: dt.date) -> _Dates:
             d.add((pk, "assessment", ""), date)
     for pk, date, code in rows(
         select(LabResult.patient_pk, LabResult.date, LabResult.analyte).where(
-            LabResult.date <= as_of
+            LabResult.date <= as_of, LabResult.analyte.in_(sorted(codes[ItemKind.lab]))
         )
     ):
         if pk in pks:
             d.add((pk, "lab", code), date)
     for pk, date, code in rows(
         select(BiomarkerResult.patient_pk, BiomarkerResult.date, BiomarkerResult.marker).where(
-            BiomarkerResult.date <= as_of
+            BiomarkerResult.date <= as_of,
+            BiomarkerResult.marker.in_(sorted(codes[ItemKind.biomarker])),
         )
     ):
         if pk in pks:
@@ -168,7 +171,11 @@ def visit_statuses(
     for pk, date in session.execute(select(Hsct.patient_pk, Hsct.date)):
         if pk in patients and date <= as_of:
             hsct[pk] = min(date, hsct.get(pk, date))
-    records = _records(session, set(patients), as_of)
+    codes: dict[ItemKind, set[str]] = defaultdict(set)
+    for version in versions:
+        for item in version.protocol.items.values():
+            codes[item.kind].update(item.codes)
+    records = _records(session, set(patients), as_of, codes)
     out: list[VisitStatus] = []
     courses = session.execute(
         select(
