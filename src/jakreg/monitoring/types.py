@@ -26,11 +26,15 @@ class VisitStatus:
     reason: str = ""  # for not_applicable: course stopped / death / HSCT on DATE
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["missing"] = list(self.missing)
-        for k in ("planned", "window_start", "window_end"):
-            d[k] = d[k].isoformat()
-        return d
+        # by hand: dataclasses.asdict deep-copies every field (10x slower over 100k visits)
+        return {
+            "pseudonym": self.pseudonym, "centre": self.centre, "course_id": self.course_id,
+            "drug": self.drug, "visit": self.visit, "label": self.label,
+            "planned": self.planned.isoformat(), "window_start": self.window_start.isoformat(),
+            "window_end": self.window_end.isoformat(), "status": self.status,
+            "missing": list(self.missing), "protocol_version": self.protocol_version,
+            "reason": self.reason,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
