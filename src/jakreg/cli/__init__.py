@@ -14,6 +14,7 @@ from pathlib import Path
 
 from jakreg import __version__
 from jakreg.cli import audit, data, reports, scores, server, users  # noqa: F401  (register commands)
+from jakreg.cli import monitoring as _monitoring  # noqa: F401  (p-visits: protocol and monitor)
 from jakreg.cli import notify as _notify  # noqa: F401  (quality branch: data quality and e-mail)
 from jakreg.cli import quality as _quality  # noqa: F401
 from jakreg.cli import signals as _signals  # noqa: F401  (p-signals: safety signals)

@@ -115,6 +115,10 @@ def demo(
         "published aggregates of Deyà-Martínez et al., J Clin Immunol 2022; not real patients)."
     )
     _print_report(files)
+    from jakreg.cli.monitoring import build_prospective_demo  # p-visits: prospective example
+
+    prospective = build_prospective_demo(out_dir / "prospective")
+    out.print(f"Prospective-shaped example: jakreg monitor --db {prospective}")
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+import jakreg.protocol.store
 import jakreg.store.signal_tables
 import jakreg.store.users
 import jakreg.store.workflow  # noqa: F401  (queries and notifications share Base.metadata)

@@ -1,0 +1,277 @@
+"""Visit statuses as of a date, from the records already in the database; per-centre summaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jakreg.errors import JakregError
+from jakreg.monitoring.types import CentreSummary, VisitStatus
+from jakreg.protocol.schedule import PlannedVisit, expected_visits
+from jakreg.protocol.schema import Item, ItemKind
+from jakreg.protocol.store import ActiveProtocol, active_protocols, version_for
+from jakreg.store.tables import (
+    AdverseEvent,
+    Assessment,
+    BiomarkerResult,
+    BodyMeasurement,
+    Centre,
+    Dose,
+    Hsct,
+    LabResult,
+    Patient,
+    TreatmentCourse,
+    TreatmentResponse,
+)
+
+
+class UnknownCentreError(JakregError):
+    pass
+
+
+class _Dates:
+    """Sorted record dates per key; 'any date in [a, b]' by bisection."""
+
+    def __init__(self) -> None:
+        self.by: dict[object, list[dt.date]] = defaultdict(list)
+
+    def add(self, key: object, date: dt.date) -> None:
+        self.by[key].append(date)
+
+    def freeze(self) -> None:
+        for v in self.by.values():
+            v.sort()
+
+    def any_in(self, key: object, a: dt.date, b: dt.date) -> bool:
+        dates = self.by.get(key)
+        if not dates:
+            return False
+        return bisect_right(dates, b) > bisect_left(dates, a)
+
+
+def _centres(session: Session, centres: Iterable[str] | None) -> dict[int, str]:
+    rows = dict(session.execute(select(Centre.id, Centre.centre)).all())
+    if centres is None:
+        return rows
+    wanted = set(centres)
+    unknown = sorted(wanted - set(rows.values()))
+    if unknown:
+        raise UnknownCentreError(f"no centre {', '.join(map(repr, unknown))} in the database")
+    return {k: v for k, v in rows.items() if v in wanted}
+
+
+def _records(
+    session: Session, pks: set[int], as_of: dt.date, codes: dict[ItemKind, set[str]]
+) -> _Dates:
+    """Every record date that can satisfy an item, keyed by (patient, kind, code)."""
+    d = _Dates()
+
+    def rows(stmt: Any) -> Any:
+        return session.connection().execute(stmt).all()  # Core rows: no ORM loading
+
+    for pk, date in rows(
+        select(Assessment.patient_pk, Assessment.date).where(Assessment.date <= as_of)
+    ):
+        if pk in pks:
+            d.add((pk, "assessment", ""), date)
+    for pk, date, code in rows(
+        select(LabResult.patient_pk, LabResult.date, LabResult.analyte).where(
+            LabResult.date <= as_of, LabResult.analyte.in_(sorted(codes[ItemKind.lab]))
+        )
+    ):
+        if pk in pks:
+            d.add((pk, "lab", code), date)
+    for pk, date, code in rows(
+        select(BiomarkerResult.patient_pk, BiomarkerResult.date, BiomarkerResult.marker).where(
+            BiomarkerResult.date <= as_of,
+            BiomarkerResult.marker.in_(sorted(codes[ItemKind.biomarker])),
+        )
+    ):
+        if pk in pks:
+            d.add((pk, "biomarker", code), date)
+    for table in (BodyMeasurement, Dose):
+        for pk, date, w, h in rows(
+            select(table.patient_pk, table.date, table.weight_kg, table.height_cm).where(
+                table.date <= as_of
+            )
+        ):
+            if pk in pks:
+                if w is not None:
+                    d.add((pk, "weight", ""), date)
+                if h is not None:
+                    d.add((pk, "height", ""), date)
+    for pk, date in rows(
+        select(AdverseEvent.patient_pk, AdverseEvent.onset_date).where(
+            AdverseEvent.onset_date <= as_of
+        )
+    ):
+        if pk in pks:
+            d.add((pk, "ae", ""), date)
+    for pk, course, date in rows(
+        select(TreatmentResponse.patient_pk, TreatmentResponse.course_no, TreatmentResponse.date)
+        .where(TreatmentResponse.date <= as_of)
+    ):  # fmt: skip
+        if pk in pks:
+            d.add((pk, "response", course), date)
+    d.freeze()
+    return d
+
+
+def _satisfied(d: _Dates, item: Item, pk: int, course: int, a: dt.date, b: dt.date) -> bool:
+    match item.kind:
+        case ItemKind.assessment:
+            return d.any_in((pk, "assessment", ""), a, b)
+        case ItemKind.lab:
+            return all(d.any_in((pk, "lab", c), a, b) for c in item.codes)
+        case ItemKind.biomarker:
+            return all(d.any_in((pk, "biomarker", c), a, b) for c in item.codes)
+        case ItemKind.body:
+            return d.any_in((pk, "weight", ""), a, b) and d.any_in((pk, "height", ""), a, b)
+        case ItemKind.ae_review:
+            return d.any_in((pk, "ae", ""), a, b) or d.any_in((pk, "assessment", ""), a, b)
+        case ItemKind.response:
+            return d.any_in((pk, "response", course), a, b)
+    return False  # pragma: no cover
+
+
+def visit_statuses(
+    session: Session,
+    *,
+    as_of: dt.date,
+    centres: Iterable[str] | None = None,
+    versions: list[ActiveProtocol] | None = None,
+) -> list[VisitStatus]:
+    """Each expected visit of every course, with its status as of ``as_of`` (records after it unseen).
+
+    done: every required item has a record in the window; partial: some (``missing`` lists the rest);
+    due: window open, nothing yet; upcoming: window not yet open; overdue: window closed, nothing;
+    not_applicable: planned after the course stopped, death, HSCT (``reason``)."""
+    centre_of = _centres(session, centres)
+    versions = versions or active_protocols(session)
+    patients = {
+        pk: (pid, centre_of[cpk], vital, last)
+        for pk, pid, cpk, vital, last in session.execute(
+            select(
+                Patient.id,
+                Patient.patient_id,
+                Patient.centre_pk,
+                Patient.vital_status,
+                Patient.last_follow_up,
+            )
+        )
+        if cpk in centre_of
+    }
+    hsct: dict[int, dt.date] = {}
+    for pk, date in session.execute(select(Hsct.patient_pk, Hsct.date)):
+        if pk in patients and date <= as_of:
+            hsct[pk] = min(date, hsct.get(pk, date))
+    codes: dict[ItemKind, set[str]] = defaultdict(set)
+    for version in versions:
+        for item in version.protocol.items.values():
+            codes[item.kind].update(item.codes)
+    records = _records(session, set(patients), as_of, codes)
+    out: list[VisitStatus] = []
+    courses = session.execute(
+        select(
+            TreatmentCourse.patient_pk,
+            TreatmentCourse.course_no,
+            TreatmentCourse.drug,
+            TreatmentCourse.start_date,
+            TreatmentCourse.stop_date,
+        ).order_by(TreatmentCourse.patient_pk, TreatmentCourse.course_no)
+    )
+    for pk, course_no, drug, start, stop in courses:
+        if pk not in patients or start > as_of + dt.timedelta(days=30):
+            continue
+        pid, centre, vital, last = patients[pk]
+        death = last if vital == "deceased" and last is not None and last <= as_of else None
+        seen_stop = stop if stop is not None and stop <= as_of else None
+        # each version's schedule contributes the visits planned while it is in force
+        for planned in _merged(versions, start, seen_stop, as_of, death, hsct.get(pk)):
+            version, v = planned
+            items = version.protocol.items
+            if not v.applicable:
+                status, missing = "not_applicable", tuple[str, ...]()
+            else:
+                missing = tuple(
+                    i for i in v.items
+                    if not _satisfied(records, items[i], pk, course_no, v.window_start, v.window_end)
+                )  # fmt: skip
+                if not missing:
+                    status = "done"
+                elif len(missing) < len(v.items):
+                    status = "partial"
+                elif as_of < v.window_start:
+                    status = "upcoming"
+                elif as_of <= v.window_end:
+                    status = "due"
+                else:
+                    status = "overdue"
+            out.append(VisitStatus(pid, centre, course_no, drug, v.visit, v.label, v.planned,
+                                   v.window_start, v.window_end, status, missing, version.label,
+                                   v.reason))  # fmt: skip
+    return out
+
+
+def _merged(
+    versions: list[ActiveProtocol],
+    start: dt.date,
+    stop: dt.date | None,
+    as_of: dt.date,
+    death: dt.date | None,
+    hsct: dt.date | None,
+) -> list[tuple[ActiveProtocol, PlannedVisit]]:
+    """Visits of the version in force on each visit's planned date (amendments apply forward)."""
+    out: list[tuple[ActiveProtocol, PlannedVisit]] = []
+    for version in versions:
+        for v in expected_visits(version.protocol, start=start, stop=stop, as_of=as_of,
+                                 death=death, hsct=hsct):  # fmt: skip
+            if version_for(versions, v.planned) is version:
+                out.append((version, v))
+    out.sort(key=lambda pv: (pv[1].planned, pv[1].visit))
+    return out
+
+
+def centre_summary(
+    session: Session,
+    *,
+    as_of: dt.date,
+    centres: Iterable[str] | None = None,
+    statuses: list[VisitStatus] | None = None,
+) -> list[CentreSummary]:
+    """Per centre: patients on drug on ``as_of``, visits due in the next 30 days, overdue, completeness."""
+    centre_of = _centres(session, centres)
+    if statuses is None:
+        statuses = visit_statuses(session, as_of=as_of, centres=centres)
+    on_drug: dict[str, set[int]] = defaultdict(set)
+    for pk, cpk, start, stop in session.execute(
+        select(Patient.id, Patient.centre_pk, TreatmentCourse.start_date, TreatmentCourse.stop_date)
+        .join(TreatmentCourse, TreatmentCourse.patient_pk == Patient.id)
+    ):  # fmt: skip
+        if cpk in centre_of and start <= as_of and (stop is None or stop > as_of):
+            on_drug[centre_of[cpk]].add(pk)
+    soon = as_of + dt.timedelta(days=30)
+    count: dict[str, dict[str, int]] = {c: defaultdict(int) for c in centre_of.values()}
+    for s in statuses:
+        c = count[s.centre]
+        c[s.status] += 1
+        if (
+            s.status in ("due", "upcoming", "partial")
+            and s.window_end >= as_of
+            and (s.window_start <= soon)
+        ):
+            c["due30"] += 1
+    out = []
+    for centre in sorted(count):
+        c = count[centre]
+        base = c["done"] + c["partial"] + c["overdue"]
+        pct = round(100 * c["done"] / base, 1) if base else None
+        out.append(CentreSummary(centre, len(on_drug[centre]), c["due30"], c["overdue"],
+                                 c["done"], c["partial"], pct))  # fmt: skip
+    return out
