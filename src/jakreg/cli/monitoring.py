@@ -95,15 +95,10 @@ VISIT_COLUMNS = ("pseudonym", "centre", "course_id", "drug", "visit", "label", "
 
 
 def _open_critical(session: Any, centres: list[str] | None) -> int | None:
-    """Open critical safety signals, when the signals module is installed (None otherwise)."""
-    try:
-        from jakreg.monitoring import signals  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    count = getattr(signals, "open_critical_count", None)
-    if count is None:
-        return None
-    return int(count(session, centres=centres))
+    """Open critical safety signals of these centres (all centres with None)."""
+    from jakreg.monitoring.signals import open_critical_count
+
+    return open_critical_count(session, centres=centres)
 
 
 @app.command("monitor")
