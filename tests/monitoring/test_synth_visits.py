@@ -27,3 +27,37 @@ def test_demo_database_shows_due_and_overdue(tmp_path: Path) -> None:
     counts = Counter(s.status for s in statuses)
     assert {"done", "partial", "overdue", "due", "upcoming"} <= set(counts)
     assert {s.centre for s in statuses} == {"PRA", "PRB"}
+
+
+def test_demo_database_shows_open_signals_that_match_its_labs(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from jakreg.cli import app
+    from jakreg.monitoring.signals import list_signals
+    from jakreg.rules.signals import default_rules
+    from jakreg.store.tables import LabResult
+
+    path = build_prospective_demo(tmp_path / "prospective", patients=40, today=TODAY)
+    url = f"sqlite:///{path}"
+    with db.open_session(url) as session:
+        signals = list_signals(session, states=("open",))
+        anc = {r.id: r for r in session.query(LabResult).filter(LabResult.analyte == "neutrophils")}
+    low_anc = [s for s in signals if s.rule_id == "anc_low"]
+    assert low_anc, "the example holds ANC values below the threshold"
+    (rule,) = [r for r in default_rules().rules if r.id == "anc_low"]
+    for s in low_anc:  # each signal names a record whose value is below the rule's threshold
+        assert s.record_table == "lab_result"
+        assert anc[s.record_id].value < 1.0
+        assert "meets threshold" in s.text
+        assert rule.version == s.rule_version
+    below = {i for i, r in anc.items() if r.value < 1.0 and r.unit == "10^9/L"}
+    assert {s.record_id for s in low_anc} == below
+    result = CliRunner().invoke(app, ["monitor", "--db", url, "--as-of", TODAY.isoformat(),
+                                      "--format", "json"])  # fmt: skip
+    data = json.loads(result.output)
+    critical = sum(1 for s in signals if s.severity == "critical")
+    assert result.exit_code == (3 if critical else 0)
+    assert data["open_critical_signals"] == critical
+    assert len(data["open_signals"]) == len(signals)

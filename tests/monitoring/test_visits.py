@@ -122,6 +122,7 @@ def test_cli_monitor_json_and_exit_code(study_url: str, monkeypatch: pytest.Monk
     args = ["monitor", "--db", study_url, "--as-of", "2021-06-01", "--format", "json"]
     fake = types.ModuleType("jakreg.monitoring.signals")
     fake.open_critical_count = lambda session, *, centres=None: 0  # type: ignore[attr-defined]
+    fake.list_signals = lambda session, *, centres=None, states=None: []  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "jakreg.monitoring.signals", fake)
     monkeypatch.setattr(jakreg.monitoring, "signals", fake, raising=False)
     result = runner.invoke(app, args)

@@ -121,6 +121,7 @@ def monitor(
     ] = False,
 ) -> None:
     """Visits due and overdue, completeness per centre; exit 3 when a critical signal is open."""
+    from jakreg.monitoring.signals import list_signals
     from jakreg.monitoring.visits import centre_summary, visit_statuses
     from jakreg.protocol.store import active_protocols
     from jakreg.store import db as store
@@ -131,6 +132,7 @@ def monitor(
         statuses = visit_statuses(session, as_of=day, centres=centre, versions=versions)
         summary = centre_summary(session, as_of=day, centres=centre, statuses=statuses)
         critical = _open_critical(session, centre)
+        signals = list_signals(session, centres=centre, states=("open",))
     shown = [s for s in statuses
              if all_visits or s.status in ("due", "partial", "overdue")]  # fmt: skip
     protocols = [v.label for v in versions]
@@ -138,6 +140,7 @@ def monitor(
         print(json.dumps({"as_of": day.isoformat(), "protocols": protocols,
                           "centres": [c.to_dict() for c in summary],
                           "visits": [s.to_dict() for s in shown],
+                          "open_signals": [_signal_dict(g) for g in signals],
                           "open_critical_signals": critical}, indent=1))  # fmt: skip
     elif fmt is MonitorFormat.csv:
         buffer = io.StringIO()
@@ -166,10 +169,22 @@ def monitor(
                            str(s.planned), f"{s.window_start} – {s.window_end}", s.status,
                            ", ".join(s.missing) or escape(s.reason))  # fmt: skip
         out.print(visits)
-        if critical is not None:
-            out.print(f"open critical safety signals: {critical}")
+        open_table = Table(title="Open safety signals", header_style="bold")
+        for col in ("patient", "centre", "severity", "rule", "signal"):
+            open_table.add_column(col, overflow="fold")
+        for g in signals:
+            open_table.add_row(g.pseudonym, g.centre, g.severity,
+                               f"{g.rule_id} v{g.rule_version}", escape(g.text))  # fmt: skip
+        out.print(open_table)
+        out.print(f"open critical safety signals: {critical}")
     if critical:
         raise typer.Exit(3)
+
+
+def _signal_dict(g: Any) -> dict[str, Any]:
+    keep = ("id", "pseudonym", "centre", "rule_id", "rule_version", "source", "record_table",
+            "record_id", "value", "threshold", "text", "severity", "state", "version")  # fmt: skip
+    return {k: getattr(g, k) for k in keep}
 
 
 def build_prospective_demo(out: Path, *, patients: int = 40, today: dt.date | None = None) -> Path:
@@ -186,4 +201,10 @@ def build_prospective_demo(out: Path, *, patients: int = 40, today: dt.date | No
     url = f"sqlite:///{db.resolve()}"
     init_database(url)
     import_path(study, url, actor="demo")
+    from jakreg.monitoring.signals import derive_signals
+    from jakreg.store import db as store
+
+    with store.open_session(url) as session:
+        derive_signals(session, user="demo")
+        session.commit()
     return db

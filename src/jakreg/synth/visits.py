@@ -30,6 +30,11 @@ _LABS = {
     "triglycerides": (0.5, 1.8, "mmol/L", None, None),
     "creatinine": (30, 70, "µmol/L", None, None),
 }
+# A few values beyond the safety-signal thresholds (rules/data/safety_signals.yaml), drawn from their own
+# random stream so every other value is the same for a given seed: the example shows open signals.
+P_ABNORMAL = 0.03
+_ABNORMAL = {"neutrophils": (0.5, 0.95), "lymphocytes": (0.2, 0.45), "haemoglobin": (68, 78),
+             "platelets": (25, 45), "alt": (130, 220), "ast": (130, 220)}  # fmt: skip
 _MARKERS = {"pstat1": ("MFI ratio", 2.0), "isg_score": ("score", 2.5), "cxcl10": ("pg/mL", 300.0)}
 
 
@@ -37,6 +42,7 @@ def prospective_sheets(
     *, patients: int, today: dt.date, seed: int = 1
 ) -> dict[str, list[dict[str, Any]]]:
     rng = random.Random(seed)  # noqa: S311 (synthetic data, not secrets)
+    odd = random.Random(seed + 7919)  # noqa: S311 (the abnormal values' own stream)
     protocol, _ = default_protocol()
     sheets: dict[str, list[dict[str, Any]]] = {name: [] for name in (
         "centres", "patients", "variants", "courses", "doses", "body_measurements", "assessments",
@@ -88,8 +94,11 @@ def prospective_sheets(
                         lo, hi, unit, _lln, uln = _LABS[code]
                         if (code, iso) not in seen:
                             seen.add((code, iso))
+                            value = round(rng.uniform(lo, hi), 1)
+                            if code in _ABNORMAL and odd.random() < P_ABNORMAL:
+                                value = round(odd.uniform(*_ABNORMAL[code]), 2)
                             sheets["labs"].append({"patient_id": pid, "date": iso, "analyte": code,
-                                                   "value": round(rng.uniform(lo, hi), 1), "unit": unit,
+                                                   "value": value, "unit": unit,
                                                    "uln": uln})  # fmt: skip
                 elif kind == "biomarker":
                     for code in protocol.items[item].codes:
