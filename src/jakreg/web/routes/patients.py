@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from jakreg.model.vocab import Drug, Source, VitalStatus
+from jakreg.web.charts import PROVISIONAL_SOURCE, patient_charts, provisional_thresholds
 from jakreg.web.deps import Web, form_fields
 from jakreg.web.entry import lock_patient, unlock_patient
 from jakreg.web.listing import (
@@ -58,6 +60,7 @@ def patients(
 def patient_page(request: Request, patient_id: str, who: Web) -> Response:
     record = patient_record(who.scope, patient_id)
     centre = record.centre
+    objs = record_objects(record)
     return render(
         request,
         "patient.html",
@@ -65,7 +68,10 @@ def patient_page(request: Request, patient_id: str, who: Web) -> Response:
             "who": who,
             "record": record,
             "p": record.patient,
-            "timeline": build_timeline(record_objects(record)),
+            "timeline": build_timeline(objs),
+            "charts_source": PROVISIONAL_SOURCE,
+            # charts.py escapes every text it takes from the data
+            "charts": [Markup(svg) for svg in patient_charts(objs, provisional_thresholds())],  # noqa: S704
             "sheets": CHILD_SHEETS,
             "can_edit": who.principal.edits(centre) and record.patient.locked_by is None,
             "can_lock": who.principal.edits(centre) and record.patient.locked_by is None,
