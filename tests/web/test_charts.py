@@ -149,3 +149,17 @@ def test_hostile_text_is_escaped() -> None:
 
 def test_no_dated_records_no_charts() -> None:
     assert patient_charts({}, provisional_thresholds()) == []
+
+
+def test_lines_come_from_the_shipped_safety_signal_rules() -> None:
+    from jakreg.rules.signals import default_rules
+    from jakreg.web.charts import thresholds_from_rules
+
+    rules = default_rules()
+    lines = {t.analyte: t for t in thresholds_from_rules(rules)}
+    hb = next(r for r in rules.rules if r.id == "hb_low")
+    assert hb.unit == "g/dL"
+    assert lines["haemoglobin"].value == pytest.approx(hb.threshold * 10)  # 8 g/dL drawn as 80 g/L
+    assert lines["haemoglobin"].unit == "g/L"
+    assert lines["alt"].unit == "× ULN"
+    assert "hb_low v" in lines["haemoglobin"].source

@@ -34,7 +34,7 @@ def test_patient_page_shows_charts_and_hides_other_centre(server: str) -> None: 
                 "Treatment courses and adverse events"
             )
             expect(page.locator("#charts")).to_contain_text(
-                "ruxolitinib/baricitinib label, provisional"
+                "rules/data/safety_signals.yaml, provisional"
             )
             # the seeded patient has two ALT results with a ULN: plotted as × ULN against the 3× line
             expect(page.locator("#chart-alt circle.point")).to_have_count(2)

@@ -49,6 +49,24 @@ def provisional_thresholds() -> list[Threshold]:
     ]
 
 
+def thresholds_from_rules(rules: Any) -> list[Threshold]:
+    """The chart lines of a safety-signal rule set (rules/data/safety_signals.yaml, `jakreg.rules.signals`):
+    lab thresholds in jakreg's canonical units, ×ULN rules as multiples; each with its rule's source."""
+    from jakreg.rules.units import conversion
+
+    out: list[Threshold] = []
+    for r in rules.rules:
+        provisional = " [provisional]" if r.provisional else ""
+        if r.kind == "lab_below" and r.analyte and r.threshold is not None and r.unit:
+            factor, unit = conversion(r.analyte, r.unit)
+            out.append(Threshold(r.analyte, r.threshold * factor, unit, "below",
+                                 f"rule {r.id} v{r.version}{provisional}"))  # fmt: skip
+        elif r.kind == "lab_above_reference" and r.analyte and r.multiple is not None:
+            out.append(Threshold(r.analyte, r.multiple, "× ULN", "above",
+                                 f"rule {r.id} v{r.version}{provisional}"))  # fmt: skip
+    return out
+
+
 @dataclass(frozen=True)
 class Axis:
     start: dt.date

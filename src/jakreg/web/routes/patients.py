@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from jakreg.model.vocab import Drug, Source, VitalStatus
-from jakreg.web.charts import PROVISIONAL_SOURCE, patient_charts, provisional_thresholds
+from jakreg.web.charts import Threshold, patient_charts, thresholds_from_rules
 from jakreg.web.deps import Web, form_fields
 from jakreg.web.entry import lock_patient, unlock_patient
 from jakreg.web.listing import (
@@ -69,9 +71,9 @@ def patient_page(request: Request, patient_id: str, who: Web) -> Response:
             "record": record,
             "p": record.patient,
             "timeline": build_timeline(objs),
-            "charts_source": PROVISIONAL_SOURCE,
+            "charts_source": "the safety-signal rules (rules/data/safety_signals.yaml, provisional; each line names its rule and source)",
             # charts.py escapes every text it takes from the data
-            "charts": [Markup(svg) for svg in patient_charts(objs, provisional_thresholds())],  # noqa: S704
+            "charts": [Markup(svg) for svg in patient_charts(objs, _chart_thresholds())],  # noqa: S704
             "sheets": CHILD_SHEETS,
             "can_edit": who.principal.edits(centre) and record.patient.locked_by is None,
             "can_lock": who.principal.edits(centre) and record.patient.locked_by is None,
@@ -103,3 +105,11 @@ async def unlock(request: Request, patient_id: str, who: Web) -> Response:
 
     await run_in_threadpool(run)
     return RedirectResponse(f"/patients/{patient_id}", status_code=303)
+
+
+@functools.cache
+def _chart_thresholds() -> list[Threshold]:
+    """The lines drawn on lab charts: the shipped safety-signal rules' lab thresholds."""
+    from jakreg.rules.signals import default_rules
+
+    return thresholds_from_rules(default_rules())
