@@ -61,3 +61,30 @@ def test_demo_database_shows_open_signals_that_match_its_labs(tmp_path: Path) ->
     assert result.exit_code == (3 if critical else 0)
     assert data["open_critical_signals"] == critical
     assert len(data["open_signals"]) == len(signals)
+
+
+def test_monitor_notify_queues_each_overdue_visit_once(tmp_path: Path) -> None:
+    import json
+
+    from sqlalchemy import select
+    from typer.testing import CliRunner
+
+    from jakreg.cli import app
+    from jakreg.store.workflow import OutboxEvent
+
+    path = build_prospective_demo(tmp_path / "prospective", patients=40, today=TODAY)
+    url = f"sqlite:///{path}"
+    with db.open_session(url) as session:
+        overdue = [s for s in visit_statuses(session, as_of=TODAY) if s.status == "overdue"]
+    assert overdue
+    args = ["monitor", "--db", url, "--as-of", TODAY.isoformat(), "--format", "json", "--notify"]
+    first = json.loads(CliRunner().invoke(app, args).output)
+    again = json.loads(CliRunner().invoke(app, args).output)
+    assert (first["notifications_queued"], again["notifications_queued"]) == (len(overdue), 0)
+    with db.open_session(url) as session:
+        events = list(
+            session.scalars(select(OutboxEvent).where(OutboxEvent.kind == "visit_overdue"))
+        )
+    assert sorted(e.patient_id or "" for e in events) == sorted(s.pseudonym for s in overdue)
+    assert {e.audience for e in events} == {"centre"}
+    assert all(e.centre == e.patient_id[:3] for e in events if e.patient_id)  # the patient's centre

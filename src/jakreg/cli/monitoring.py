@@ -119,6 +119,13 @@ def monitor(
     all_visits: Annotated[
         bool, typer.Option("--all", help="List every visit, not only due, partial and overdue.")
     ] = False,
+    notify: Annotated[
+        bool,
+        typer.Option(
+            "--notify",
+            help="Queue an e-mail notification (jakreg notify send) for each overdue visit not queued before.",
+        ),
+    ] = False,
 ) -> None:
     """Visits due and overdue, completeness per centre; exit 3 when a critical signal is open."""
     from jakreg.monitoring.signals import list_signals
@@ -133,6 +140,12 @@ def monitor(
         summary = centre_summary(session, as_of=day, centres=centre, statuses=statuses)
         critical = _open_critical(session, centre)
         signals = list_signals(session, centres=centre, states=("open",))
+        queued = None
+        if notify:
+            from jakreg.monitoring.overdue import queue_overdue_visits
+
+            queued = queue_overdue_visits(session, statuses)
+            session.commit()
     shown = [s for s in statuses
              if all_visits or s.status in ("due", "partial", "overdue")]  # fmt: skip
     protocols = [v.label for v in versions]
@@ -141,7 +154,8 @@ def monitor(
                           "centres": [c.to_dict() for c in summary],
                           "visits": [s.to_dict() for s in shown],
                           "open_signals": [_signal_dict(g) for g in signals],
-                          "open_critical_signals": critical}, indent=1))  # fmt: skip
+                          "open_critical_signals": critical,
+                          "notifications_queued": queued}, indent=1))  # fmt: skip
     elif fmt is MonitorFormat.csv:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=VISIT_COLUMNS, lineterminator="\n")
@@ -177,6 +191,8 @@ def monitor(
                                f"{g.rule_id} v{g.rule_version}", escape(g.text))  # fmt: skip
         out.print(open_table)
         out.print(f"open critical safety signals: {critical}")
+        if queued is not None:
+            out.print(f"overdue-visit notifications queued: {queued}")
     if critical:
         raise typer.Exit(3)
 
