@@ -88,3 +88,22 @@ def test_monitor_notify_queues_each_overdue_visit_once(tmp_path: Path) -> None:
     assert sorted(e.patient_id or "" for e in events) == sorted(s.pseudonym for s in overdue)
     assert {e.audience for e in events} == {"centre"}
     assert all(e.centre == e.patient_id[:3] for e in events if e.patient_id)  # the patient's centre
+
+
+def test_one_patient_reads_the_same_visits(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from jakreg.store.tables import Patient
+
+    path = build_prospective_demo(tmp_path / "prospective", patients=12, today=TODAY)
+    with db.open_session(f"sqlite:///{path}") as session:
+        everyone = visit_statuses(session, as_of=TODAY)
+        pks = dict(session.execute(select(Patient.id, Patient.patient_id)).all())
+        per_patient = {
+            pid: visit_statuses(session, as_of=TODAY, patient_pks=[pk]) for pk, pid in pks.items()
+        }
+        nobody = visit_statuses(session, as_of=TODAY, patient_pks=[max(pks) + 1])
+    assert len({s.pseudonym for s in everyone}) >= 10
+    for pid, got in per_patient.items():
+        assert got == [s for s in everyone if s.pseudonym == pid]
+    assert nobody == []

@@ -67,12 +67,21 @@ def _centres(session: Session, centres: Iterable[str] | None) -> dict[int, str]:
 
 
 def _records(
-    session: Session, pks: set[int], as_of: dt.date, codes: dict[ItemKind, set[str]]
+    session: Session,
+    pks: set[int],
+    as_of: dt.date,
+    codes: dict[ItemKind, set[str]],
+    only: frozenset[int] | None = None,
 ) -> _Dates:
-    """Every record date that can satisfy an item, keyed by (patient, kind, code)."""
+    """Every record date that can satisfy an item, keyed by (patient, kind, code).
+
+    ``only``: the patients asked for by primary key; their rows alone are read (one patient's page)."""
     d = _Dates()
 
     def rows(stmt: Any) -> Any:
+        if only is not None:
+            table = stmt.get_final_froms()[0]
+            stmt = stmt.where(table.c.patient_pk.in_(sorted(only)))
         return session.connection().execute(stmt).all()  # Core rows: no ORM loading
 
     for pk, date in rows(
@@ -146,25 +155,29 @@ def visit_statuses(
     as_of: dt.date,
     centres: Iterable[str] | None = None,
     versions: list[ActiveProtocol] | None = None,
+    patient_pks: Iterable[int] | None = None,
 ) -> list[VisitStatus]:
     """Each expected visit of every course, with its status as of ``as_of`` (records after it unseen).
 
     done: every required item has a record in the window; partial: some (``missing`` lists the rest);
     due: window open, nothing yet; upcoming: window not yet open; overdue: window closed, nothing;
-    not_applicable: planned after the course stopped, death, HSCT (``reason``)."""
+    not_applicable: planned after the course stopped, death, HSCT (``reason``).
+    ``patient_pks``: only these patients (by primary key), reading only their records."""
     centre_of = _centres(session, centres)
     versions = versions or active_protocols(session)
+    only = None if patient_pks is None else frozenset(patient_pks)
+    patient_query = select(
+        Patient.id,
+        Patient.patient_id,
+        Patient.centre_pk,
+        Patient.vital_status,
+        Patient.last_follow_up,
+    )
+    if only is not None:
+        patient_query = patient_query.where(Patient.id.in_(sorted(only)))
     patients = {
         pk: (pid, centre_of[cpk], vital, last)
-        for pk, pid, cpk, vital, last in session.execute(
-            select(
-                Patient.id,
-                Patient.patient_id,
-                Patient.centre_pk,
-                Patient.vital_status,
-                Patient.last_follow_up,
-            )
-        )
+        for pk, pid, cpk, vital, last in session.execute(patient_query)
         if cpk in centre_of
     }
     hsct: dict[int, dt.date] = {}
@@ -175,17 +188,18 @@ def visit_statuses(
     for version in versions:
         for item in version.protocol.items.values():
             codes[item.kind].update(item.codes)
-    records = _records(session, set(patients), as_of, codes)
+    records = _records(session, set(patients), as_of, codes, only)
     out: list[VisitStatus] = []
-    courses = session.execute(
-        select(
-            TreatmentCourse.patient_pk,
-            TreatmentCourse.course_no,
-            TreatmentCourse.drug,
-            TreatmentCourse.start_date,
-            TreatmentCourse.stop_date,
-        ).order_by(TreatmentCourse.patient_pk, TreatmentCourse.course_no)
-    )
+    course_query = select(
+        TreatmentCourse.patient_pk,
+        TreatmentCourse.course_no,
+        TreatmentCourse.drug,
+        TreatmentCourse.start_date,
+        TreatmentCourse.stop_date,
+    ).order_by(TreatmentCourse.patient_pk, TreatmentCourse.course_no)
+    if only is not None:
+        course_query = course_query.where(TreatmentCourse.patient_pk.in_(sorted(only)))
+    courses = session.execute(course_query)
     for pk, course_no, drug, start, stop in courses:
         if pk not in patients or start > as_of + dt.timedelta(days=30):
             continue
