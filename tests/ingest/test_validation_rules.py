@@ -38,6 +38,26 @@ CASES: list[tuple[str, dict[str, list[dict[str, Any]]], str]] = [
         "birth year and month. Fix: fill in birth_year_month as YYYY-MM",
     ),
     (
+        "lost to follow-up without a date",
+        edited("patients", 0, lost_to_follow_up="yes", last_follow_up=None),
+        "patients.csv, sheet patients, row 2, column last_follow_up: a patient lost to follow-up "
+        "needs the date of the last follow-up. Fix: fill in last_follow_up with the "
+        "last date the patient was seen",
+    ),
+    (
+        "lost to follow-up and deceased",
+        edited("patients", 0, lost_to_follow_up="yes", vital_status="deceased"),
+        "patients.csv, sheet patients, row 2, column lost_to_follow_up: a deceased patient is not "
+        "lost to follow-up (value 'yes'). Fix: set lost_to_follow_up to no (last_follow_up is the "
+        "date of death)",
+    ),
+    (
+        "lost to follow-up vocabulary",
+        edited("patients", 0, lost_to_follow_up="maybe"),
+        "patients.csv, sheet patients, row 2, column lost_to_follow_up: not an allowed value "
+        "(value 'maybe'). Fix: use one of: yes, no",
+    ),
+    (
         "literature citation",
         edited("patients", 0, source="literature"),
         "patients.csv, sheet patients, row 2, column citation: a literature case needs its "

@@ -117,6 +117,26 @@ def test_stop_death_and_summary(db_url: str, tmp_path: Path) -> None:
     assert bcn.patients_on_drug == 0
 
 
+def test_lost_to_follow_up(db_url: str, tmp_path: Path) -> None:
+    sheets = _sheets()
+    sheets["patients"][0]["last_follow_up"] = "2021-04-15"
+    sheets["patients"][0]["lost_to_follow_up"] = "yes"
+    import_path(write_study(tmp_path / "study", sheets), db_url, actor="setup")
+    with db.open_session(db_url) as session:
+        load_protocol(session, parse_protocol(V1), V1, actor="setup")
+        session.commit()
+        got = _by_visit(visit_statuses(session, as_of=D(2021, 6, 1)))
+        before = _by_visit(visit_statuses(session, as_of=D(2021, 4, 14)))
+    # month 1 (26 March - 1 April) was due while the patient was followed: its IDDA is missing
+    assert got["m1"].status == "overdue"
+    assert got["m3"].status == "not_applicable"
+    assert got["m3"].reason == "lost to follow-up on 2021-04-15"
+    assert not any(k.startswith("rep_") for k in got)
+    # as of a date before the last follow-up nothing is known about the loss yet
+    assert before["m3"].status == "upcoming"
+    assert before["rep_1"].status == "upcoming"
+
+
 def test_cli_monitor_json_and_exit_code(study_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
     args = ["monitor", "--db", study_url, "--as-of", "2021-06-01", "--format", "json"]

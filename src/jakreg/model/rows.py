@@ -27,6 +27,7 @@ from jakreg.model.vocab import (
     Stat1Domain,
     StopReason,
     VitalStatus,
+    YesNo,
     YesNoUnknown,
     Zygosity,
 )
@@ -129,6 +130,10 @@ class PatientRow(Row):
     vital_status: VitalStatus = Field(
         VitalStatus.unknown, description="Vital status at the last follow-up"
     )
+    lost_to_follow_up: YesNo = Field(
+        YesNo.no,
+        description="yes when contact was lost after last_follow_up: no further visits are expected",
+    )
 
     @field_validator("citation")
     @classmethod
@@ -155,6 +160,18 @@ class PatientRow(Row):
                 "a cohort patient needs a birth year and month",
                 "fill in birth_year_month as YYYY-MM",
                 "birth_year_month",
+            )
+        if self.lost_to_follow_up is YesNo.yes and self.last_follow_up is None:
+            raise problem(
+                "a patient lost to follow-up needs the date of the last follow-up",
+                "fill in last_follow_up with the last date the patient was seen",
+                "last_follow_up",
+            )
+        if self.lost_to_follow_up is YesNo.yes and self.vital_status is VitalStatus.deceased:
+            raise problem(
+                "a deceased patient is not lost to follow-up",
+                "set lost_to_follow_up to no (last_follow_up is the date of death)",
+                "lost_to_follow_up",
             )
         return self
 

@@ -18,6 +18,11 @@ class YesNoUnknown(StrEnum):
     unknown = "unknown"
 
 
+class YesNo(StrEnum):
+    yes = "yes"
+    no = "no"
+
+
 class Source(StrEnum):
     cohort = "cohort"
     literature = "literature"

@@ -161,7 +161,8 @@ def visit_statuses(
 
     done: every required item has a record in the window; partial: some (``missing`` lists the rest);
     due: window open, nothing yet; upcoming: window not yet open; overdue: window closed, nothing;
-    not_applicable: planned after the course stopped, death, HSCT (``reason``).
+    not_applicable: planned after the course stopped, death, HSCT or loss to follow-up (``reason``; a
+    patient marked lost_to_follow_up is lost after last_follow_up).
     ``patient_pks``: only these patients (by primary key), reading only their records."""
     centre_of = _centres(session, centres)
     versions = versions or active_protocols(session)
@@ -172,12 +173,13 @@ def visit_statuses(
         Patient.centre_pk,
         Patient.vital_status,
         Patient.last_follow_up,
+        Patient.lost_to_follow_up,
     )
     if only is not None:
         patient_query = patient_query.where(Patient.id.in_(sorted(only)))
     patients = {
-        pk: (pid, centre_of[cpk], vital, last)
-        for pk, pid, cpk, vital, last in session.execute(patient_query)
+        pk: (pid, centre_of[cpk], vital, last, lost)
+        for pk, pid, cpk, vital, last, lost in session.execute(patient_query)
         if cpk in centre_of
     }
     hsct: dict[int, dt.date] = {}
@@ -203,11 +205,13 @@ def visit_statuses(
     for pk, course_no, drug, start, stop in courses:
         if pk not in patients or start > as_of + dt.timedelta(days=30):
             continue
-        pid, centre, vital, last = patients[pk]
-        death = last if vital == "deceased" and last is not None and last <= as_of else None
+        pid, centre, vital, last, lost_flag = patients[pk]
+        seen_last = last if last is not None and last <= as_of else None
+        death = seen_last if vital == "deceased" else None
+        lost = seen_last if lost_flag == "yes" else None
         seen_stop = stop if stop is not None and stop <= as_of else None
         # each version's schedule contributes the visits planned while it is in force
-        for planned in _merged(versions, start, seen_stop, as_of, death, hsct.get(pk)):
+        for planned in _merged(versions, start, seen_stop, as_of, death, hsct.get(pk), lost):
             version, v = planned
             items = version.protocol.items
             if not v.applicable:
@@ -240,12 +244,13 @@ def _merged(
     as_of: dt.date,
     death: dt.date | None,
     hsct: dt.date | None,
+    lost: dt.date | None = None,
 ) -> list[tuple[ActiveProtocol, PlannedVisit]]:
     """Visits of the version in force on each visit's planned date (amendments apply forward)."""
     out: list[tuple[ActiveProtocol, PlannedVisit]] = []
     for version in versions:
         for v in expected_visits(version.protocol, start=start, stop=stop, as_of=as_of,
-                                 death=death, hsct=hsct):  # fmt: skip
+                                 death=death, hsct=hsct, lost=lost):  # fmt: skip
             if version_for(versions, v.planned) is version:
                 out.append((version, v))
     out.sort(key=lambda pv: (pv[1].planned, pv[1].visit))

@@ -65,6 +65,7 @@ class Patient(Versioned, Base):
     citation: Mapped[str | None] = mapped_column(String(200))
     last_follow_up: Mapped[dt.date | None] = mapped_column(Date)
     vital_status: Mapped[str] = mapped_column(String(16))
+    lost_to_follow_up: Mapped[str] = mapped_column(String(8), default="no", server_default="no")
     locked_by: Mapped[str | None] = mapped_column(String(100))
     locked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
