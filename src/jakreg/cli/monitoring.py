@@ -218,9 +218,14 @@ def build_prospective_demo(out: Path, *, patients: int = 40, today: dt.date | No
     init_database(url)
     import_path(study, url, actor="demo")
     from jakreg.monitoring.signals import derive_signals
+    from jakreg.protocol.schema import default_protocol
+    from jakreg.protocol.store import load_protocol
     from jakreg.store import db as store
 
     with store.open_session(url) as session:
+        # the study runs under the shipped default protocol (stored, audited, as a centre would load it)
+        protocol, text = default_protocol()
+        load_protocol(session, protocol, text, actor="demo")
         derive_signals(session, user="demo")
         session.commit()
     return db

@@ -118,7 +118,12 @@ def demo(
     from jakreg.cli.monitoring import build_prospective_demo  # p-visits: prospective example
 
     prospective = build_prospective_demo(out_dir / "prospective")
+    from jakreg.report.build import write_report
+
+    url = f"sqlite:///{prospective.resolve()}"
+    report = write_report(url, prospective.parent / "report", literature=False)
     out.print(f"Prospective-shaped example: jakreg monitor --db {prospective}")
+    out.print(f"  its report, with the study-conduct sections: {report.html}")
 
 
 @app.command()

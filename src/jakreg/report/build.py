@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from matplotlib.axes import Axes
 
 from jakreg.analysis.options import AnalysisOptions
 from jakreg.analysis.results import StudyResults
@@ -17,6 +15,7 @@ from jakreg.analysis.run import analyse, results_json
 from jakreg.errors import SelectionError
 from jakreg.report import figures as fig
 from jakreg.report.context import FigureSlot, ReportContext, Section, build_context
+from jakreg.report.figures_questions import Drawing
 from jakreg.report.render import render_html, render_pdf
 from jakreg.rules.treatment_emergent import default_window
 
@@ -36,11 +35,17 @@ class ReportFiles:
     n_patients: int | None = None  # patients analysed
 
 
-def render_figures(results: StudyResults, slots: list[FigureSlot]) -> dict[str, fig.RenderedFigure]:
+def render_figures(
+    results: StudyResults,
+    slots: list[FigureSlot],
+    extra: Mapping[str, Drawing] | None = None,
+) -> dict[str, fig.RenderedFigure]:
     """Draw the figures the context asks for (in memory)."""
     lit = results.literature
 
-    def draw(name: str) -> tuple[Callable[[Axes], Axes], tuple[float, float], float | None]:
+    def draw(name: str) -> Drawing:
+        if extra and name in extra:  # figures of extra sections (e.g. study conduct)
+            return extra[name]
         if name == "idda_paired":
             return (lambda ax: fig.idda_paired_plot(ax, results.idda)), (6.0, 4.5), None
         if name == "swimmer":
@@ -92,6 +97,7 @@ def write_results_folder(
     suppress_below: int | None = None,
     generated_at: dt.datetime | None = None,
     extra_sections: Sequence[Section] = (),
+    extra_drawings: Mapping[str, Drawing] | None = None,
 ) -> ReportFiles:
     """Render and write every file of the report for computed results."""
     import time
@@ -102,7 +108,7 @@ def write_results_folder(
         results, suppress_below=suppress_below, generated_at=generated_at,
         extra_sections=extra_sections,
     )  # fmt: skip
-    rendered = render_figures(results, ctx.figures)
+    rendered = render_figures(results, ctx.figures, extra_drawings)
     timings["figures"] = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(exist_ok=True)
@@ -177,12 +183,20 @@ def write_report(
     from jakreg.report.quality_part import conduct_section, load_conduct
 
     conduct = conduct_section(load_conduct(url, centre=centre, cutoff=cutoff), suppress_below)
+    from jakreg.report import conduct_visits as cv
+
+    visit_data = cv.load_visit_conduct(url, centre=centre, cutoff=cutoff)
+    visits = cv.visit_conduct_section(visit_data, suppress_below)
     analysed = time.perf_counter() - t0
     if results.cohort.n_patients == 0 and not allow_empty:
         raise SelectionError(empty_selection_text(centre, options.source) + EMPTY_HINT)
     with gc_frozen():
         files = write_results_folder(
-            results, out, suppress_below=suppress_below, extra_sections=(conduct,)
+            results,
+            out,
+            suppress_below=suppress_below,
+            extra_sections=(conduct, visits),
+            extra_drawings={cv.FIGURE: cv.drawing(visit_data)},
         )
     files.timings["analysis"] = analysed
     return files
