@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from jakreg_federated.simulate import main
 
 from conftest import DATA
@@ -32,7 +33,16 @@ def test_simulate_writes_federated_report(tmp_path, capsys) -> None:
         sum(c["patients"]["value"] for c in r["contributions"]["partial_counts"].values())
         == pooled["n_patients"]
     )
-    assert ["patients", 60, 60] in r["comparison_with_pooled"]
+    rows = {x["result"]: x for x in r["comparison_with_pooled"]}
+    assert rows["patients"] == {
+        "result": "patients", "federated": 60, "pooled": 60, "difference": 0, "note": ""
+    }  # fmt: skip
+    assert rows["KM at day 360"]["difference"] == pytest.approx(0, abs=1e-12)
+    assert "different tests" in rows["signed-rank p"]["note"]
+    lines = capsys.readouterr().out.splitlines()
+    head = next(i for i, x in enumerate(lines) if x.startswith("result "))
+    assert lines[head].split() == ["result", "federated", "pooled", "difference", "note"]
+    assert lines[head + 2].split() == ["patients", "60", "60", "0"]
     page = (tmp_path / "report.html").read_text()
     assert "FEDERATED" in page
     assert "Per-node contributions after suppression" in page

@@ -8,6 +8,8 @@ from typing import Any
 from scipy.stats import binomtest, chi2, norm
 from vantage6.algorithm.tools.decorators import algorithm_client
 
+from jakreg_federated.partial import BIN_DAYS, check_bin_days
+
 PARTIALS = ("partial_counts", "partial_adverse_events", "partial_km", "partial_idda")
 
 WILCOXON_NOTE = (
@@ -68,7 +70,7 @@ def poisson_rate(events: int, years: float, per: float = 100.0) -> dict[str, Any
 
 
 def km_from_tables(tables: list[list[dict[str, int]]]) -> dict[str, Any]:
-    """Product-limit estimate over the 30-day bins from summed per-node event/censor counts."""
+    """Product-limit estimate over the bins from summed per-node event/censor counts."""
     ev: dict[int, int] = {}
     ce: dict[int, int] = {}
     for t in tables:
@@ -96,13 +98,19 @@ def km_at(km: dict[str, Any], t: float) -> float:
 
 @algorithm_client
 def central(
-    client: Any, organizations: list[int] | None = None, min_cell: int | None = None
+    client: Any,
+    organizations: list[int] | None = None,
+    min_cell: int | None = None,
+    bin_days: int = BIN_DAYS,
 ) -> dict[str, Any]:
-    """The federated analysis: partials at every node, combined here."""
+    """The federated analysis: partials at every node, combined here. `bin_days`: the width of the
+    drug-survival bins (days; wider bins make larger cells, so fewer refusals)."""
+    bin_days = check_bin_days(bin_days)
     orgs = organizations or [o["id"] for o in client.organization.list()]
-    kwargs = {} if min_cell is None else {"min_cell": min_cell}
+    kwargs: dict[str, Any] = {} if min_cell is None else {"min_cell": min_cell}
+    per = dict.fromkeys(PARTIALS, kwargs) | {"partial_km": {**kwargs, "bin_days": bin_days}}
     names = {o: _node_name(client, o) for o in orgs}
-    raw = {m: {names[o]: _run(client, m, o, kwargs) for o in orgs} for m in PARTIALS}
+    raw = {m: {names[o]: _run(client, m, o, per[m]) for o in orgs} for m in PARTIALS}
     failures = sorted({(n, p["error"]) for m in raw.values() for n, p in m.items() if "error" in p})
     failed = {n for n, _ in failures}
     ok = {m: {n: p for n, p in v.items() if n not in failed} for m, v in raw.items()}
@@ -137,11 +145,12 @@ def central(
     km = km_from_tables([p["table"] for p in kmp.values() if not p.get("suppressed")])
     out["kaplan_meier"] = {
         **km,
-        "bin_days": 30,
+        "bin_days": bin_days,
         "complete": not km_refused,
         "refused": km_refused,
-        "method": "product-limit over 30-day bins of the first course's days on drug from summed "
-        "per-node event and censoring counts: identical to the pooled KM on the same bins",
+        "method": f"product-limit over {bin_days}-day bins of the first course's days on drug (a "
+        "time rounded up to its bin's end) from summed per-node event and censoring counts: "
+        "identical to the pooled KM on the same binned times",
     }
     idd = ok["partial_idda"]
     pos = _sum_cells(idd, lambda p: p["positive"])
