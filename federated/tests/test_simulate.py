@@ -58,3 +58,19 @@ def test_simulate_suppresses_at_default(tmp_path) -> None:
 def test_simulate_missing_extract(tmp_path, capsys) -> None:
     assert main(["simulate", str(tmp_path / "nope"), "--out", str(tmp_path)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_simulate_bin_days_reach_the_km(tmp_path) -> None:
+    nodes = [str(DATA / f"node{i}") for i in (1, 2, 3)]
+    args = ["simulate", *nodes, "--node-min-cell", "1", "--bin-days", "90", "--out", str(tmp_path)]
+    assert main([*args, "--pooled", str(DATA / "pooled.json")]) == 0
+    r = json.loads((tmp_path / "report.json").read_text())
+    assert r["kaplan_meier"]["bin_days"] == 90
+    assert all(st["time"] % 90 == 0 for st in r["kaplan_meier"]["steps"])
+    km_rows = [x for x in r["comparison_with_pooled"] if x["result"] == "Kaplan-Meier"]
+    assert km_rows[0]["note"] == "not compared: pooled bins 30 days, federated 90 days"
+
+
+def test_simulate_bin_days_must_be_positive(tmp_path, capsys) -> None:
+    assert main(["simulate", str(DATA / "node1"), "--bin-days", "0", "--out", str(tmp_path)]) == 2
+    assert "--bin-days must be a whole number of days ≥ 1, not 0" in capsys.readouterr().err
