@@ -15,8 +15,9 @@ PARTIALS = ("partial_counts", "partial_adverse_events", "partial_km", "partial_i
 WILCOXON_NOTE = (
     "A pooled Wilcoxon signed-rank test ranks every patient's |difference| against every other "
     "centre's: the ranks need the differences themselves, which do not leave a node. The "
-    "stratified statistic ranks within each site and sums (van Elteren-style), so it needs only "
-    "each site's W+, its null mean and variance; it is a different test from the pooled one."
+    "stratified statistic ranks within each site and sums the sites' W+ with van Elteren "
+    "weights, so it needs only each site's n, W+, its null mean and variance; it is a different "
+    "test from the pooled one (it tests the same null: no shift, in every site)."
 )
 
 
@@ -86,6 +87,31 @@ def km_from_tables(tables: list[list[dict[str, int]]]) -> dict[str, Any]:
         steps.append({"time": t, "at_risk": at_risk, "events": ev[t], "estimate": s})
         at_risk -= ev[t] + ce[t]
     return {"n": sum(ev.values()) + sum(ce.values()), "events": sum(ev.values()), "steps": steps}
+
+
+def van_elteren(sites: list[dict[str, Any]]) -> dict[str, Any]:
+    """Combine per-site signed-rank statistics with van Elteren weights w_i = 1 / (n_i + 1).
+
+    Each site gives its W+_i (sum of within-site ranks of the positive differences), n_i, and
+    W+_i's exact null mean n_i(n_i + 1)/4 and tie-corrected variance. Under H0 the sites are
+    independent, so T = sum w_i W+_i has mean sum w_i E[W+_i] and variance sum w_i^2 var(W+_i).
+    Dividing by n_i + 1 puts every site's ranks on (0, 1): each patient weighs about the same
+    whatever the size of the site (an unweighted sum would weigh a site by n_i^2)."""
+    t = mu = var = 0.0
+    for s in sites:
+        w = 1.0 / (s["n"] + 1)
+        t += w * s["w_plus"]
+        mu += w * s["mean"]
+        var += w * w * s["variance"]
+    z = (t - mu) / math.sqrt(var) if var > 0 else None
+    return {
+        "statistic": t,
+        "mean": mu,
+        "variance": var,
+        "z": z,
+        "weights": "1 / (n_i + 1) (van Elteren)",
+        "n": sum(int(s["n"]) for s in sites),
+    }
 
 
 def km_at(km: dict[str, Any], t: float) -> float:
@@ -168,23 +194,19 @@ def central(
         "from summed per-node counts, zero differences dropped: equals the pooled sign test",
     }
     sr = {n: p["signed_rank"] for n, p in idd.items()}
-    used = {n: s for n, s in sr.items() if not s.get("suppressed") and s["n"] > 0}
-    w = sum(s["w_plus"] for s in used.values())
-    mu = sum(s["mean"] for s in used.values())
-    var = sum(s["variance"] for s in used.values())
-    z = (w - mu) / math.sqrt(var) if var > 0 else None
+    used = [s for s in sr.values() if not s.get("suppressed") and s["n"] > 0]
+    comb = van_elteren(used)
+    z = comb["z"]
     out["stratified_signed_rank"] = {
-        "w_plus": w,
-        "mean": mu,
-        "variance": var,
-        "z": z,
+        **comb,
         "p_value": 2 * norm.sf(abs(z)) if z is not None else None,
         "sites": dict(sr.items()),
         "refused": [
             {"node": n, "reason": s["reason"]} for n, s in sr.items() if s.get("suppressed")
         ],
-        "method": "site-stratified Wilcoxon signed-rank (ranks within site, zeros dropped, "
-        "tie-corrected variance; sum of W+ over sites, normal approximation, two-sided). "
-        + WILCOXON_NOTE,
+        "method": "site-stratified Wilcoxon signed-rank with van Elteren weights: within each "
+        "site |under - before| ranked (zeros dropped, ties at mid-ranks), T = sum over sites of "
+        "W+_i / (n_i + 1), null mean sum n_i / 4, variance sum var(W+_i) / (n_i + 1)^2 with the "
+        "tie-corrected var(W+_i); normal approximation, two-sided. " + WILCOXON_NOTE,
     }
     return out

@@ -51,7 +51,12 @@ def _guard(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         try:
             m = node_min_cell(min_cell)
             out = fn(check_extract(df), m, **kw)
-        except (ExtractError, KeyError, ValueError, TypeError) as e:
+        except KeyError as e:
+            return {
+                "error": f"the node's extract has no column {e}: write it again with "
+                "jakreg export --format federated"
+            }
+        except (ExtractError, ValueError, TypeError) as e:
             return {"error": str(e)}
         out["min_cell"] = m
         return out
