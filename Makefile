@@ -35,8 +35,13 @@ test: lint types unit federated-test
 FED_VENV := federated/.venv
 FED_STAMP := $(FED_VENV)/.installed
 
+# FED_INSTALL is the algorithm image's install step (federated/Dockerfile, run there from federated/):
+# the tests run on the dependencies it resolves; the editable install with the test extras goes on top.
+FED_INSTALL := python -m pip install --no-cache-dir ./
+
 $(FED_STAMP): federated/pyproject.toml
 	test -x $(FED_VENV)/bin/python || $(PYTHON) -m venv $(FED_VENV)
+	cd federated && .venv/bin/$(FED_INSTALL)
 	$(FED_VENV)/bin/python -m pip install --quiet -e 'federated[test]'
 	touch $(FED_STAMP)
 
