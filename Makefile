@@ -53,7 +53,10 @@ federated-test: $(FED_STAMP)
 # registry (docs/federated.md). Work files in build/federated-demo, the report in jakreg-federated-demo.
 FED_DEMO := build/federated-demo
 FED_DB := $(FED_DEMO)/registry.db
-FED_BIN_DAYS ?= 180
+# Drug-survival bins of 360 days, courses beyond day 720 censored there: at min cell 3 every node
+# then releases its table (finer bins leave cells of 1-2 and the node refuses the whole table).
+FED_BIN_DAYS ?= 360
+FED_KM_HORIZON ?= 720
 
 federated-demo: $(STAMP) $(FED_STAMP)
 	rm -rf $(FED_DEMO) && mkdir -p $(FED_DEMO)
@@ -65,7 +68,8 @@ federated-demo: $(STAMP) $(FED_STAMP)
 	$(BIN)/jakreg export --format federated --db $(FED_DB) --out $(FED_DEMO)/node3 --centre SYN-005 --centre SYN-006
 	$(BIN)/jakreg export --format federated-pooled --db $(FED_DB) --out $(FED_DEMO)/pooled.json --bin-days $(FED_BIN_DAYS)
 	$(FED_VENV)/bin/jakreg-federated simulate $(FED_DEMO)/node1 $(FED_DEMO)/node2 $(FED_DEMO)/node3 \
-	  --bin-days $(FED_BIN_DAYS) --pooled $(FED_DEMO)/pooled.json --out jakreg-federated-demo
+	  --bin-days $(FED_BIN_DAYS) --km-horizon-days $(FED_KM_HORIZON) --pooled $(FED_DEMO)/pooled.json \
+	  --out jakreg-federated-demo
 
 fuzz: $(STAMP)
 	$(BIN)/pytest -q -m fuzz tests/fuzz

@@ -136,3 +136,33 @@ def test_bad_bin_days_refused_with_its_value(all_shown, frames, bad) -> None:
 
     out = partial_km(mock_data=[frames[0]], bin_days=bad)
     assert out == {"error": f"bin_days must be a whole number of days ≥ 1, not {bad!r}"}
+
+
+@pytest.mark.parametrize(("bin_days", "horizon"), [(30, 360), (90, 700), (365, 730)])
+def test_km_horizon_keeps_the_estimate_up_to_the_horizon(all_shown, frames, bin_days, horizon):
+    """With a horizon, the federated KM equals lifelines' KM of the binned pooled times at every
+    time up to the horizon's bin, and lifelines' KM of the times censored there everywhere."""
+    km = run_central(mock(NODES), bin_days=bin_days, horizon_days=horizon)["kaplan_meier"]
+    h = -(-horizon // bin_days) * bin_days
+    assert km["complete"]
+    assert km["horizon_days"] == h
+    assert max(st["time"] for st in km["steps"]) == h
+    allc = pd.concat(frames)
+    c = allc[(allc.record == "course") & (allc.course_no == 1) & (allc.days_on_drug > 0)]
+    times = np.ceil(c.days_on_drug / bin_days) * bin_days
+    plain = KaplanMeierFitter().fit(times, c.stopped)
+    cut = KaplanMeierFitter().fit(np.minimum(times, h), c.stopped.where(times <= h, 0))
+    assert km["n"] == len(c)
+    for st in km["steps"]:
+        assert st["estimate"] == pytest.approx(float(plain.predict(st["time"])), abs=1e-12)
+        assert st["estimate"] == pytest.approx(float(cut.predict(st["time"])), abs=1e-12)
+    last = km["steps"][-1]
+    assert last["at_risk"] == int((times >= h).sum())
+    assert last["events"] == int(((times == h) & (c.stopped == 1)).sum())
+
+
+def test_bad_horizon_refused_with_its_value(all_shown, frames) -> None:
+    from jakreg_federated.partial import partial_km
+
+    out = partial_km(mock_data=[frames[0]], horizon_days=0)
+    assert out == {"error": "horizon_days must be a whole number of days ≥ 1, not 0"}

@@ -74,3 +74,16 @@ def test_simulate_bin_days_reach_the_km(tmp_path) -> None:
 def test_simulate_bin_days_must_be_positive(tmp_path, capsys) -> None:
     assert main(["simulate", str(DATA / "node1"), "--bin-days", "0", "--out", str(tmp_path)]) == 2
     assert "--bin-days must be a whole number of days ≥ 1, not 0" in capsys.readouterr().err
+
+
+def test_simulate_km_horizon_compares_up_to_it(tmp_path) -> None:
+    nodes = [str(DATA / f"node{i}") for i in (1, 2, 3)]
+    args = ["simulate", *nodes, "--node-min-cell", "1", "--km-horizon-days", "540"]
+    assert main([*args, "--pooled", str(DATA / "pooled.json"), "--out", str(tmp_path)]) == 0
+    rows = {
+        x["result"]: x
+        for x in json.loads((tmp_path / "report.json").read_text())["comparison_with_pooled"]
+    }
+    assert rows["KM at day 540"]["difference"] == pytest.approx(0, abs=1e-12)
+    assert rows["KM at day 720"]["federated"] is None
+    assert rows["KM at day 720"]["note"] == "not compared: beyond the horizon day 540"

@@ -8,7 +8,7 @@ from typing import Any
 from scipy.stats import binomtest, chi2, norm
 from vantage6.algorithm.tools.decorators import algorithm_client
 
-from jakreg_federated.partial import BIN_DAYS, check_bin_days
+from jakreg_federated.partial import BIN_DAYS, check_bin_days, check_horizon
 
 PARTIALS = ("partial_counts", "partial_adverse_events", "partial_km", "partial_idda")
 
@@ -122,19 +122,26 @@ def km_at(km: dict[str, Any], t: float) -> float:
     return s
 
 
+def kwargs_of(min_cell: int | None) -> dict[str, Any]:
+    return {} if min_cell is None else {"min_cell": min_cell}
+
+
 @algorithm_client
 def central(
     client: Any,
     organizations: list[int] | None = None,
     min_cell: int | None = None,
     bin_days: int = BIN_DAYS,
+    horizon_days: int | None = None,
 ) -> dict[str, Any]:
     """The federated analysis: partials at every node, combined here. `bin_days`: the width of the
-    drug-survival bins (days; wider bins make larger cells, so fewer refusals)."""
+    drug-survival bins (days; wider bins make larger cells, so fewer refusals); `horizon_days`:
+    courses beyond it count as censored at its bin (the estimate up to it is unchanged)."""
     bin_days = check_bin_days(bin_days)
+    horizon = check_horizon(horizon_days, bin_days)
+    km_kw = {**kwargs_of(min_cell), "bin_days": bin_days, "horizon_days": horizon_days}
     orgs = organizations or [o["id"] for o in client.organization.list()]
-    kwargs: dict[str, Any] = {} if min_cell is None else {"min_cell": min_cell}
-    per = dict.fromkeys(PARTIALS, kwargs) | {"partial_km": {**kwargs, "bin_days": bin_days}}
+    per = dict.fromkeys(PARTIALS, kwargs_of(min_cell)) | {"partial_km": km_kw}
     names = {o: _node_name(client, o) for o in orgs}
     raw = {m: {names[o]: _run(client, m, o, per[m]) for o in orgs} for m in PARTIALS}
     failures = sorted({(n, p["error"]) for m in raw.values() for n, p in m.items() if "error" in p})
@@ -172,11 +179,18 @@ def central(
     out["kaplan_meier"] = {
         **km,
         "bin_days": bin_days,
+        "horizon_days": horizon,
         "complete": not km_refused,
         "refused": km_refused,
         "method": f"product-limit over {bin_days}-day bins of the first course's days on drug (a "
         "time rounded up to its bin's end) from summed per-node event and censoring counts: "
-        "identical to the pooled KM on the same binned times",
+        "identical to the pooled KM on the same binned times"
+        + (
+            f"; courses beyond day {horizon} counted as censored at day {horizon}, so the "
+            f"estimate holds up to day {horizon} only"
+            if horizon is not None
+            else ""
+        ),
     }
     idd = ok["partial_idda"]
     pos = _sum_cells(idd, lambda p: p["positive"])

@@ -30,9 +30,14 @@ def _table(path: Path) -> Path:
 
 
 def simulate(
-    extracts: list[Path], node_min_cell: int, bin_days: int | None = None
+    extracts: list[Path],
+    node_min_cell: int,
+    bin_days: int | None = None,
+    horizon_days: int | None = None,
 ) -> dict[str, Any]:
     kw: dict[str, Any] = {} if bin_days is None else {"bin_days": bin_days}
+    if horizon_days is not None:
+        kw["horizon_days"] = horizon_days
     tables = [_table(p) for p in extracts]
     sets = [[{"database": str(t), "db_type": t.suffix.lstrip(".")}] for t in tables]
     old = os.environ.get(MIN_CELL_ENV)
@@ -99,8 +104,13 @@ def comparison(r: dict[str, Any], pooled: dict[str, Any]) -> list[Row]:
             f"not compared: table refused at {nodes} (cells below the minimum cell count; "
             "wider --bin-days make larger cells)")  # fmt: skip
     else:
+        horizon = km.get("horizon_days")
         for a in pooled["kaplan_meier_at_days"]:
-            add(f"KM at day {a['time']:g}", km_at(km, a["time"]), a["estimate"])
+            if horizon is not None and a["time"] > horizon:
+                add(f"KM at day {a['time']:g}", None, a["estimate"],
+                    f"not compared: beyond the horizon day {horizon}")  # fmt: skip
+            else:
+                add(f"KM at day {a['time']:g}", km_at(km, a["time"]), a["estimate"])
     return rows
 
 
@@ -200,13 +210,23 @@ def main(argv: list[str] | None = None) -> int:
         help="width of the drug-survival (Kaplan-Meier) bins in days; wider bins, larger cells",
     )
     s.add_argument(
+        "--km-horizon-days",
+        type=int,
+        help="count courses beyond this day as censored there (pools the sparse tail of the "
+        "drug-survival table; the estimate up to the horizon is unchanged)",
+    )
+    s.add_argument(
         "--pooled", type=Path, help="pooled results (JSON) to print next to the federated ones"
     )
     a = ap.parse_args(argv)
     try:
         if a.bin_days < 1:
             raise ValueError(f"--bin-days must be a whole number of days ≥ 1, not {a.bin_days}")
-        r = simulate(a.extracts, a.node_min_cell, a.bin_days)
+        if a.km_horizon_days is not None and a.km_horizon_days < 1:
+            raise ValueError(
+                f"--km-horizon-days must be a whole number of days ≥ 1, not {a.km_horizon_days}"
+            )
+        r = simulate(a.extracts, a.node_min_cell, a.bin_days, a.km_horizon_days)
         pooled = json.loads(a.pooled.read_text()) if a.pooled else None
     except (OSError, ValueError) as exc:
         print(f"jakreg-federated: {exc}", file=sys.stderr)
