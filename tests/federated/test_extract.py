@@ -163,3 +163,18 @@ def test_unknown_centre_in_the_set_is_named(built: Path, tmp_path: Path) -> None
                   "--centre", "SYN-001", "--centre", "NOPE")  # fmt: skip
     assert res.exit_code != 0
     assert "there is no centre 'NOPE' in the database" in " ".join(res.output.split())
+
+
+def test_pooled_export_refuses_a_folder_and_a_bad_bin_width(built: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{built / 'work' / 'study.db'}"
+    res = _export("--format", "federated-pooled", "--out", str(tmp_path), "--db", db)
+    assert res.exit_code != 0
+    msg = (
+        f"{tmp_path} is a folder: the pooled numbers are one JSON file, e.g. {tmp_path}/pooled.json"
+    )
+    assert msg in "".join(res.output.splitlines())
+    res = _export("--format", "federated-pooled", "--out", str(tmp_path / "p.json"), "--db", db,
+                  "--bin-days", "0")  # fmt: skip
+    assert res.exit_code != 0
+    assert "--bin-days must be a whole number of days ≥ 1, not 0" in " ".join(res.output.split())
+    assert not (tmp_path / "p.json").exists()
