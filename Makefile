@@ -35,19 +35,40 @@ test: lint types unit federated-test
 FED_VENV := federated/.venv
 FED_STAMP := $(FED_VENV)/.installed
 
+# FED_INSTALL is the algorithm image's install step (federated/Dockerfile, run there from federated/):
+# the tests run on the dependencies it resolves; the editable install with the test extras goes on top.
+FED_INSTALL := python -m pip install --no-cache-dir ./
+
 $(FED_STAMP): federated/pyproject.toml
 	test -x $(FED_VENV)/bin/python || $(PYTHON) -m venv $(FED_VENV)
+	cd federated && .venv/bin/$(FED_INSTALL)
 	$(FED_VENV)/bin/python -m pip install --quiet -e 'federated[test]'
 	touch $(FED_STAMP)
 
 federated-test: $(FED_STAMP)
 	$(FED_VENV)/bin/pytest -q federated/tests
 
-# The three-node fixture (one extract per centre of a synthetic study) through vantage6's mock
-# client, next to jakreg's pooled results; nodes release every count here (min cell 1).
-federated-demo: $(FED_STAMP)
-	$(FED_VENV)/bin/jakreg-federated simulate federated/tests/data/node1 federated/tests/data/node2 \
-	  federated/tests/data/node3 --node-min-cell 1 --pooled federated/tests/data/pooled.json \
+# The demo registry split into three vantage6 nodes of two centres each, analysed through vantage6's
+# mock client at the default minimum cell count 3, next to jakreg's pooled results on the same
+# registry (docs/federated.md). Work files in build/federated-demo, the report in jakreg-federated-demo.
+FED_DEMO := build/federated-demo
+FED_DB := $(FED_DEMO)/registry.db
+# Drug-survival bins of 360 days, courses beyond day 720 censored there: at min cell 3 every node
+# then releases its table (finer bins leave cells of 1-2 and the node refuses the whole table).
+FED_BIN_DAYS ?= 360
+FED_KM_HORIZON ?= 720
+
+federated-demo: $(STAMP) $(FED_STAMP)
+	rm -rf $(FED_DEMO) && mkdir -p $(FED_DEMO)
+	$(BIN)/jakreg synth --out $(FED_DEMO)/study --patients 300 --centres 6 --seed 15
+	$(BIN)/jakreg init --db $(FED_DB)
+	$(BIN)/jakreg import $(FED_DEMO)/study --db $(FED_DB) --actor "federated demo"
+	$(BIN)/jakreg export --format federated --db $(FED_DB) --out $(FED_DEMO)/node1 --centre SYN-001 --centre SYN-002
+	$(BIN)/jakreg export --format federated --db $(FED_DB) --out $(FED_DEMO)/node2 --centre SYN-003 --centre SYN-004
+	$(BIN)/jakreg export --format federated --db $(FED_DB) --out $(FED_DEMO)/node3 --centre SYN-005 --centre SYN-006
+	$(BIN)/jakreg export --format federated-pooled --db $(FED_DB) --out $(FED_DEMO)/pooled.json --bin-days $(FED_BIN_DAYS)
+	$(FED_VENV)/bin/jakreg-federated simulate $(FED_DEMO)/node1 $(FED_DEMO)/node2 $(FED_DEMO)/node3 \
+	  --bin-days $(FED_BIN_DAYS) --km-horizon-days $(FED_KM_HORIZON) --pooled $(FED_DEMO)/pooled.json \
 	  --out jakreg-federated-demo
 
 fuzz: $(STAMP)
@@ -61,4 +82,4 @@ docs: $(STAMP)
 	$(BIN)/python -m jakreg.export.dictionary > docs/data-dictionary.md
 
 clean:
-	rm -rf $(VENV) $(FED_VENV) .mypy_cache .ruff_cache .pytest_cache jakreg-demo
+	rm -rf $(VENV) $(FED_VENV) .mypy_cache .ruff_cache .pytest_cache jakreg-demo build/federated-demo jakreg-federated-demo

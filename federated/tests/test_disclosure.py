@@ -94,3 +94,13 @@ def test_not_an_extract(frames) -> None:
     assert out == {
         "error": "the node's data is not a jakreg federated extract: column(s) schema_version missing"
     }
+
+
+def test_missing_column_named(frames) -> None:
+    from jakreg_federated.partial import partial_adverse_events
+
+    out = partial_adverse_events(mock_data=[frames[0].drop(columns=["days_on_drug"])])
+    assert out == {
+        "error": "the node's extract has no column 'days_on_drug': write it again with "
+        "jakreg export --format federated"
+    }

@@ -96,8 +96,73 @@ def test_stratified_signed_rank_against_scipy_per_site(all_shown, frames) -> Non
         z1 = wilcoxon(d, method="approx", correction=False, zero_method="wilcox").zstatistic
         m = n * (n + 1) / 4
         v = ((wp - m) / z1) ** 2 if z1 else 0.0
-        w, mu, var = w + wp, mu + m, var + v
-    assert r["w_plus"] == pytest.approx(w)
+        k = 1 / (n + 1)  # van Elteren weight
+        w, mu, var = w + k * wp, mu + k * m, var + k * k * v
+    assert r["statistic"] == pytest.approx(w)
+    assert r["mean"] == pytest.approx(mu)
     assert r["variance"] == pytest.approx(var)
     assert r["z"] == pytest.approx((w - mu) / math.sqrt(var))
     assert "cannot" in r["method"] or "do not leave" in r["method"]
+
+
+@pytest.mark.parametrize("bin_days", [1, 7, 30, 91, 365])
+def test_km_on_binned_times_equals_lifelines_on_the_same_bins(all_shown, frames, bin_days) -> None:
+    """Federated KM with `bin_days` bins = lifelines' KM of the pooled times rounded up to the
+    same bins (lifelines.KaplanMeierFitter on the concatenated extracts)."""
+    from jakreg_federated.central import km_at
+
+    km = run_central(mock(NODES), bin_days=bin_days)["kaplan_meier"]
+    assert km["complete"]
+    assert km["bin_days"] == bin_days
+    assert f"{bin_days}-day bins" in km["method"]
+    allc = pd.concat(frames)
+    c = allc[(allc.record == "course") & (allc.course_no == 1) & (allc.days_on_drug > 0)]
+    times = np.ceil(c.days_on_drug / bin_days) * bin_days
+    kmf = KaplanMeierFitter().fit(times, c.stopped)
+    assert [st["time"] for st in km["steps"]] == sorted(set(times.astype(int)))
+    assert km["n"] == len(c)
+    assert km["events"] == int(c.stopped.sum())
+    for st in km["steps"]:
+        assert st["estimate"] == pytest.approx(float(kmf.predict(st["time"])), abs=1e-12)
+        at_risk = int(kmf.event_table.loc[st["time"], "at_risk"])
+        assert st["at_risk"] == at_risk
+    for t in (0, 100, 400, 1000, 5000):
+        assert km_at(km, t) == pytest.approx(float(kmf.predict(t)), abs=1e-12)
+
+
+@pytest.mark.parametrize("bad", [0, -30, 1.5, "30"])
+def test_bad_bin_days_refused_with_its_value(all_shown, frames, bad) -> None:
+    from jakreg_federated.partial import partial_km
+
+    out = partial_km(mock_data=[frames[0]], bin_days=bad)
+    assert out == {"error": f"bin_days must be a whole number of days ≥ 1, not {bad!r}"}
+
+
+@pytest.mark.parametrize(("bin_days", "horizon"), [(30, 360), (90, 700), (365, 730)])
+def test_km_horizon_keeps_the_estimate_up_to_the_horizon(all_shown, frames, bin_days, horizon):
+    """With a horizon, the federated KM equals lifelines' KM of the binned pooled times at every
+    time up to the horizon's bin, and lifelines' KM of the times censored there everywhere."""
+    km = run_central(mock(NODES), bin_days=bin_days, horizon_days=horizon)["kaplan_meier"]
+    h = -(-horizon // bin_days) * bin_days
+    assert km["complete"]
+    assert km["horizon_days"] == h
+    assert max(st["time"] for st in km["steps"]) == h
+    allc = pd.concat(frames)
+    c = allc[(allc.record == "course") & (allc.course_no == 1) & (allc.days_on_drug > 0)]
+    times = np.ceil(c.days_on_drug / bin_days) * bin_days
+    plain = KaplanMeierFitter().fit(times, c.stopped)
+    cut = KaplanMeierFitter().fit(np.minimum(times, h), c.stopped.where(times <= h, 0))
+    assert km["n"] == len(c)
+    for st in km["steps"]:
+        assert st["estimate"] == pytest.approx(float(plain.predict(st["time"])), abs=1e-12)
+        assert st["estimate"] == pytest.approx(float(cut.predict(st["time"])), abs=1e-12)
+    last = km["steps"][-1]
+    assert last["at_risk"] == int((times >= h).sum())
+    assert last["events"] == int(((times == h) & (c.stopped == 1)).sum())
+
+
+def test_bad_horizon_refused_with_its_value(all_shown, frames) -> None:
+    from jakreg_federated.partial import partial_km
+
+    out = partial_km(mock_data=[frames[0]], horizon_days=0)
+    assert out == {"error": "horizon_days must be a whole number of days ≥ 1, not 0"}

@@ -8,13 +8,16 @@ from typing import Any
 from scipy.stats import binomtest, chi2, norm
 from vantage6.algorithm.tools.decorators import algorithm_client
 
+from jakreg_federated.partial import BIN_DAYS, check_bin_days, check_horizon
+
 PARTIALS = ("partial_counts", "partial_adverse_events", "partial_km", "partial_idda")
 
 WILCOXON_NOTE = (
     "A pooled Wilcoxon signed-rank test ranks every patient's |difference| against every other "
     "centre's: the ranks need the differences themselves, which do not leave a node. The "
-    "stratified statistic ranks within each site and sums (van Elteren-style), so it needs only "
-    "each site's W+, its null mean and variance; it is a different test from the pooled one."
+    "stratified statistic ranks within each site and sums the sites' W+ with van Elteren "
+    "weights, so it needs only each site's n, W+, its null mean and variance; it is a different "
+    "test from the pooled one (it tests the same null: no shift, in every site)."
 )
 
 
@@ -68,7 +71,7 @@ def poisson_rate(events: int, years: float, per: float = 100.0) -> dict[str, Any
 
 
 def km_from_tables(tables: list[list[dict[str, int]]]) -> dict[str, Any]:
-    """Product-limit estimate over the 30-day bins from summed per-node event/censor counts."""
+    """Product-limit estimate over the bins from summed per-node event/censor counts."""
     ev: dict[int, int] = {}
     ce: dict[int, int] = {}
     for t in tables:
@@ -86,6 +89,31 @@ def km_from_tables(tables: list[list[dict[str, int]]]) -> dict[str, Any]:
     return {"n": sum(ev.values()) + sum(ce.values()), "events": sum(ev.values()), "steps": steps}
 
 
+def van_elteren(sites: list[dict[str, Any]]) -> dict[str, Any]:
+    """Combine per-site signed-rank statistics with van Elteren weights w_i = 1 / (n_i + 1).
+
+    Each site gives its W+_i (sum of within-site ranks of the positive differences), n_i, and
+    W+_i's exact null mean n_i(n_i + 1)/4 and tie-corrected variance. Under H0 the sites are
+    independent, so T = sum w_i W+_i has mean sum w_i E[W+_i] and variance sum w_i^2 var(W+_i).
+    Dividing by n_i + 1 puts every site's ranks on (0, 1): each patient weighs about the same
+    whatever the size of the site (an unweighted sum would weigh a site by n_i^2)."""
+    t = mu = var = 0.0
+    for s in sites:
+        w = 1.0 / (s["n"] + 1)
+        t += w * s["w_plus"]
+        mu += w * s["mean"]
+        var += w * w * s["variance"]
+    z = (t - mu) / math.sqrt(var) if var > 0 else None
+    return {
+        "statistic": t,
+        "mean": mu,
+        "variance": var,
+        "z": z,
+        "weights": "1 / (n_i + 1) (van Elteren)",
+        "n": sum(int(s["n"]) for s in sites),
+    }
+
+
 def km_at(km: dict[str, Any], t: float) -> float:
     s = 1.0
     for st in km["steps"]:
@@ -94,15 +122,28 @@ def km_at(km: dict[str, Any], t: float) -> float:
     return s
 
 
+def kwargs_of(min_cell: int | None) -> dict[str, Any]:
+    return {} if min_cell is None else {"min_cell": min_cell}
+
+
 @algorithm_client
 def central(
-    client: Any, organizations: list[int] | None = None, min_cell: int | None = None
+    client: Any,
+    organizations: list[int] | None = None,
+    min_cell: int | None = None,
+    bin_days: int = BIN_DAYS,
+    horizon_days: int | None = None,
 ) -> dict[str, Any]:
-    """The federated analysis: partials at every node, combined here."""
+    """The federated analysis: partials at every node, combined here. `bin_days`: the width of the
+    drug-survival bins (days; wider bins make larger cells, so fewer refusals); `horizon_days`:
+    courses beyond it count as censored at its bin (the estimate up to it is unchanged)."""
+    bin_days = check_bin_days(bin_days)
+    horizon = check_horizon(horizon_days, bin_days)
+    km_kw = {**kwargs_of(min_cell), "bin_days": bin_days, "horizon_days": horizon_days}
     orgs = organizations or [o["id"] for o in client.organization.list()]
-    kwargs = {} if min_cell is None else {"min_cell": min_cell}
+    per = dict.fromkeys(PARTIALS, kwargs_of(min_cell)) | {"partial_km": km_kw}
     names = {o: _node_name(client, o) for o in orgs}
-    raw = {m: {names[o]: _run(client, m, o, kwargs) for o in orgs} for m in PARTIALS}
+    raw = {m: {names[o]: _run(client, m, o, per[m]) for o in orgs} for m in PARTIALS}
     failures = sorted({(n, p["error"]) for m in raw.values() for n, p in m.items() if "error" in p})
     failed = {n for n, _ in failures}
     ok = {m: {n: p for n, p in v.items() if n not in failed} for m, v in raw.items()}
@@ -137,11 +178,19 @@ def central(
     km = km_from_tables([p["table"] for p in kmp.values() if not p.get("suppressed")])
     out["kaplan_meier"] = {
         **km,
-        "bin_days": 30,
+        "bin_days": bin_days,
+        "horizon_days": horizon,
         "complete": not km_refused,
         "refused": km_refused,
-        "method": "product-limit over 30-day bins of the first course's days on drug from summed "
-        "per-node event and censoring counts: identical to the pooled KM on the same bins",
+        "method": f"product-limit over {bin_days}-day bins of the first course's days on drug (a "
+        "time rounded up to its bin's end) from summed per-node event and censoring counts: "
+        "identical to the pooled KM on the same binned times"
+        + (
+            f"; courses beyond day {horizon} counted as censored at day {horizon}, so the "
+            f"estimate holds up to day {horizon} only"
+            if horizon is not None
+            else ""
+        ),
     }
     idd = ok["partial_idda"]
     pos = _sum_cells(idd, lambda p: p["positive"])
@@ -159,23 +208,19 @@ def central(
         "from summed per-node counts, zero differences dropped: equals the pooled sign test",
     }
     sr = {n: p["signed_rank"] for n, p in idd.items()}
-    used = {n: s for n, s in sr.items() if not s.get("suppressed") and s["n"] > 0}
-    w = sum(s["w_plus"] for s in used.values())
-    mu = sum(s["mean"] for s in used.values())
-    var = sum(s["variance"] for s in used.values())
-    z = (w - mu) / math.sqrt(var) if var > 0 else None
+    used = [s for s in sr.values() if not s.get("suppressed") and s["n"] > 0]
+    comb = van_elteren(used)
+    z = comb["z"]
     out["stratified_signed_rank"] = {
-        "w_plus": w,
-        "mean": mu,
-        "variance": var,
-        "z": z,
+        **comb,
         "p_value": 2 * norm.sf(abs(z)) if z is not None else None,
         "sites": dict(sr.items()),
         "refused": [
             {"node": n, "reason": s["reason"]} for n, s in sr.items() if s.get("suppressed")
         ],
-        "method": "site-stratified Wilcoxon signed-rank (ranks within site, zeros dropped, "
-        "tie-corrected variance; sum of W+ over sites, normal approximation, two-sided). "
-        + WILCOXON_NOTE,
+        "method": "site-stratified Wilcoxon signed-rank with van Elteren weights: within each "
+        "site |under - before| ranked (zeros dropped, ties at mid-ranks), T = sum over sites of "
+        "W+_i / (n_i + 1), null mean sum n_i / 4, variance sum var(W+_i) / (n_i + 1)^2 with the "
+        "tie-corrected var(W+_i); normal approximation, two-sided. " + WILCOXON_NOTE,
     }
     return out

@@ -51,7 +51,12 @@ def _guard(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         try:
             m = node_min_cell(min_cell)
             out = fn(check_extract(df), m, **kw)
-        except (ExtractError, KeyError, ValueError, TypeError) as e:
+        except KeyError as e:
+            return {
+                "error": f"the node's extract has no column {e}: write it again with "
+                "jakreg export --format federated"
+            }
+        except (ExtractError, ValueError, TypeError) as e:
             return {"error": str(e)}
         out["min_cell"] = m
         return out
@@ -84,16 +89,39 @@ def _adverse_events(df: pd.DataFrame, m: int) -> dict[str, Any]:
     }
 
 
-def binned(days: float) -> int:
-    """Days on drug rounded up to the next multiple of 30 (the federated KM's bins)."""
-    return int(-(-int(days) // BIN_DAYS) * BIN_DAYS)
+def binned(days: float, bin_days: int = BIN_DAYS) -> int:
+    """Days on drug rounded up to the next multiple of `bin_days` (the federated KM's bins)."""
+    return int(-(-int(days) // bin_days) * bin_days)
 
 
-def _km(df: pd.DataFrame, m: int) -> dict[str, Any]:
-    """Per 30-day bin: drug-survival events and censorings of the first course (days > 0).
+def check_bin_days(bin_days: Any) -> int:
+    if isinstance(bin_days, bool) or not isinstance(bin_days, int) or bin_days < 1:
+        raise ValueError(f"bin_days must be a whole number of days ≥ 1, not {bin_days!r}")
+    return bin_days
+
+
+def check_horizon(horizon_days: Any, bin_days: int) -> int | None:
+    """The horizon rounded up to its bin's end, or None (no horizon)."""
+    if horizon_days is None:
+        return None
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
+        raise ValueError(f"horizon_days must be a whole number of days ≥ 1, not {horizon_days!r}")
+    return binned(horizon_days, bin_days)
+
+
+def _km(
+    df: pd.DataFrame, m: int, bin_days: int = BIN_DAYS, horizon_days: int | None = None
+) -> dict[str, Any]:
+    """Per bin of `bin_days` days: drug-survival events and censorings of the first course
+    (days > 0; a time is rounded up to the bin's end). With `horizon_days`, a course still on
+    drug or stopped after the horizon's bin counts as censored at that bin: the sparse tail is
+    pooled into one cell, and the estimate up to the horizon is unchanged.
 
     The at-risk count at a bin follows from these at the centre. Refused as a whole if any
-    nonzero cell is below the minimum cell count (a partial table would bias the estimate)."""
+    nonzero cell is below the minimum cell count (a partial table would bias the estimate);
+    wider bins make larger cells."""
+    bin_days = check_bin_days(bin_days)
+    horizon = check_horizon(horizon_days, bin_days)
     c = records(df, "course")
     c = c[pd.to_numeric(c["course_no"]) == 1]
     days = pd.to_numeric(c["days_on_drug"])
@@ -101,7 +129,10 @@ def _km(df: pd.DataFrame, m: int) -> dict[str, Any]:
     keep = days > 0
     bins: dict[int, list[int]] = {}
     for d, e in zip(days[keep], stopped[keep], strict=True):
-        b = bins.setdefault(binned(d), [0, 0])
+        t = binned(d, bin_days)
+        if horizon is not None and t > horizon:
+            t, e = horizon, 0
+        b = bins.setdefault(t, [0, 0])
         b[0 if e else 1] += 1
     table = [{"time": t, "events": v[0], "censored": v[1]} for t, v in sorted(bins.items())]
     small = [r["time"] for r in table for k in ("events", "censored") if 0 < r[k] < m]
@@ -111,7 +142,7 @@ def _km(df: pd.DataFrame, m: int) -> dict[str, Any]:
             "reason": f"drug-survival table: {len(small)} cell(s) below the node's minimum "
             f"cell count {m} (first at day {small[0]})",
         }
-    return {"suppressed": False, "bin_days": BIN_DAYS, "table": table}
+    return {"suppressed": False, "bin_days": bin_days, "horizon_days": horizon, "table": table}
 
 
 def _idda(df: pd.DataFrame, m: int) -> dict[str, Any]:

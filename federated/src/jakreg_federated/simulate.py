@@ -4,6 +4,7 @@ vantage6's MockAlgorithmClient, written as report.json + report.html (marked fed
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import json
 import os
@@ -28,15 +29,26 @@ def _table(path: Path) -> Path:
     return path
 
 
-def simulate(extracts: list[Path], node_min_cell: int) -> dict[str, Any]:
+def simulate(
+    extracts: list[Path],
+    node_min_cell: int,
+    bin_days: int | None = None,
+    horizon_days: int | None = None,
+) -> dict[str, Any]:
+    kw: dict[str, Any] = {} if bin_days is None else {"bin_days": bin_days}
+    if horizon_days is not None:
+        kw["horizon_days"] = horizon_days
     tables = [_table(p) for p in extracts]
     sets = [[{"database": str(t), "db_type": t.suffix.lstrip(".")}] for t in tables]
     old = os.environ.get(MIN_CELL_ENV)
     os.environ[MIN_CELL_ENV] = str(node_min_cell)
     try:
-        client = MockAlgorithmClient(datasets=sets, module="jakreg_federated")
-        task = client.task.create(input_={"method": "central", "kwargs": {}}, organizations=[0])
-        result = client.wait_for_results(task_id=task["id"])[0]
+        # vantage6's mock prints its progress to stdout: keep stdout for the results
+        with contextlib.redirect_stdout(sys.stderr):
+            client = MockAlgorithmClient(datasets=sets, module="jakreg_federated")
+            task = client.task.create(input_={"method": "central", "kwargs": kw},
+                                      organizations=[0])  # fmt: skip
+            result = client.wait_for_results(task_id=task["id"])[0]
     finally:
         if old is None:
             os.environ.pop(MIN_CELL_ENV, None)
@@ -48,30 +60,79 @@ def simulate(extracts: list[Path], node_min_cell: int) -> dict[str, Any]:
     return result
 
 
-def comparison(r: dict[str, Any], pooled: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    rows: list[tuple[str, Any, Any]] = [("patients", r["patients"]["value"], pooled["n_patients"])]
-    rows += [(f"response {k}", r["response"][k]["value"], v) for k, v in pooled["response"].items()]
-    rows.append(("adverse events", r["adverse_event_rate"]["events"], pooled["adverse_events"]))
-    rows.append(
-        (
-            "sign test p",
-            r["sign_test"]["p_value"],
-            pooled["idda_paired_test"]["sign_test"]["p_value"],
+Row = dict[str, Any]
+
+
+def _diff(f: Any, p: Any) -> Any:
+    ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (f, p))
+    return f - p if ok else None
+
+
+def _refused(part: dict[str, Any]) -> str:
+    nodes = sorted({x["node"] for x in part.get("refused", [])})
+    return f"incomplete: refused at {', '.join(nodes)}" if nodes else ""
+
+
+def comparison(r: dict[str, Any], pooled: dict[str, Any]) -> list[Row]:
+    """Federated next to pooled, with the difference and why they differ where they may."""
+    rows: list[Row] = []
+
+    def add(name: str, f: Any, p: Any, note: str = "") -> None:
+        rows.append(
+            {"result": name, "federated": f, "pooled": p, "difference": _diff(f, p), "note": note}
         )
-    )
-    if r["kaplan_meier"]["complete"]:
+
+    add("patients", r["patients"]["value"], pooled["n_patients"], _refused(r["patients"]))
+    for k, v in pooled["response"].items():
+        add(f"response {k}", r["response"][k]["value"], v, _refused(r["response"][k]))
+    ae = r["adverse_event_rate"]
+    add("adverse events", ae["events"], pooled["adverse_events"], _refused(ae))
+    st = r["sign_test"]
+    add("sign test p", st["p_value"], pooled["idda_paired_test"]["sign_test"]["p_value"],
+        _refused(st))  # fmt: skip
+    sr = r["stratified_signed_rank"]
+    add("signed-rank p", sr["p_value"], pooled["idda_paired_test"]["wilcoxon"]["p_value"],
+        "different tests: site-stratified (federated) vs pooled Wilcoxon")  # fmt: skip
+    km = r["kaplan_meier"]
+    bins = pooled.get("kaplan_meier_bin_days")
+    if bins != km["bin_days"]:
+        add("Kaplan-Meier", None, None,
+            f"not compared: pooled bins {bins} days, federated {km['bin_days']} days")  # fmt: skip
+    elif not km["complete"]:
+        nodes = ", ".join(sorted({x["node"] for x in km["refused"]}))
+        add("Kaplan-Meier", None, None,
+            f"not compared: table refused at {nodes} (cells below the minimum cell count; "
+            "wider --bin-days make larger cells)")  # fmt: skip
+    else:
+        horizon = km.get("horizon_days")
         for a in pooled["kaplan_meier_at_days"]:
-            rows.append(
-                (f"KM at day {a['time']:g}", km_at(r["kaplan_meier"], a["time"]), a["estimate"])
-            )
+            if horizon is not None and a["time"] > horizon:
+                add(f"KM at day {a['time']:g}", None, a["estimate"],
+                    f"not compared: beyond the horizon day {horizon}")  # fmt: skip
+            else:
+                add(f"KM at day {a['time']:g}", km_at(km, a["time"]), a["estimate"])
     return rows
 
 
-def _html(r: dict[str, Any], rows: list[tuple[str, Any, Any]]) -> str:
-    e = html.escape
+def _fmt(x: Any) -> str:
+    return "" if x is None else f"{x:.6g}" if isinstance(x, float) else str(x)
 
-    def num(x: Any) -> str:
-        return "" if x is None else f"{x:.6g}" if isinstance(x, float) else str(x)
+
+def table_text(rows: list[Row]) -> str:
+    """The comparison as a plain-text table (what `simulate --pooled` prints)."""
+    head = ("result", "federated", "pooled", "difference", "note")
+    cells = [head] + [tuple(_fmt(r[k]) if k != "result" else r[k] for k in head) for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head) - 1)]
+    lines = [
+        "  ".join(c[i].ljust(widths[i]) for i in range(len(head) - 1)) + "  " + c[-1] for c in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * 4)
+    return "\n".join(x.rstrip() for x in lines)
+
+
+def _html(r: dict[str, Any], rows: list[Row]) -> str:
+    e = html.escape
+    num = _fmt
 
     parts = [
         "<!doctype html><html lang='en'><meta charset='utf-8'><title>jakreg federated analysis</title>",
@@ -115,12 +176,14 @@ def _html(r: dict[str, Any], rows: list[tuple[str, Any, Any]]) -> str:
     parts.append("</table>")
     if rows:
         parts.append(
-            "<h2>Federated vs pooled</h2><table><tr><th></th><th>federated</th><th>pooled</th><th>difference</th></tr>"
+            "<h2>Federated vs pooled</h2><table><tr><th></th><th>federated</th><th>pooled</th>"
+            "<th>difference</th><th>note</th></tr>"
         )
-        for name, f, p in rows:
-            d = f - p if isinstance(f, (int, float)) and isinstance(p, (int, float)) else None
+        for x in rows:
             parts.append(
-                f"<tr><td>{e(name)}</td><td>{num(f)}</td><td>{num(p)}</td><td>{num(d)}</td></tr>"
+                f"<tr><td>{e(x['result'])}</td><td>{num(x['federated'])}</td>"
+                f"<td>{num(x['pooled'])}</td><td>{num(x['difference'])}</td>"
+                f"<td>{e(x['note'])}</td></tr>"
             )
         parts.append("</table>")
     parts.append("<h2>Per-node contributions after suppression</h2>")
@@ -141,11 +204,29 @@ def main(argv: list[str] | None = None) -> int:
         help="minimum cell count every simulated node applies",
     )
     s.add_argument(
+        "--bin-days",
+        type=int,
+        default=30,
+        help="width of the drug-survival (Kaplan-Meier) bins in days; wider bins, larger cells",
+    )
+    s.add_argument(
+        "--km-horizon-days",
+        type=int,
+        help="count courses beyond this day as censored there (pools the sparse tail of the "
+        "drug-survival table; the estimate up to the horizon is unchanged)",
+    )
+    s.add_argument(
         "--pooled", type=Path, help="pooled results (JSON) to print next to the federated ones"
     )
     a = ap.parse_args(argv)
     try:
-        r = simulate(a.extracts, a.node_min_cell)
+        if a.bin_days < 1:
+            raise ValueError(f"--bin-days must be a whole number of days ≥ 1, not {a.bin_days}")
+        if a.km_horizon_days is not None and a.km_horizon_days < 1:
+            raise ValueError(
+                f"--km-horizon-days must be a whole number of days ≥ 1, not {a.km_horizon_days}"
+            )
+        r = simulate(a.extracts, a.node_min_cell, a.bin_days, a.km_horizon_days)
         pooled = json.loads(a.pooled.read_text()) if a.pooled else None
     except (OSError, ValueError) as exc:
         print(f"jakreg-federated: {exc}", file=sys.stderr)
@@ -156,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     (a.out / "report.html").write_text(_html(r, rows))
     for f in r["node_failures"]:
         print(f"node failed: {f['node']}: {f['error']}")
-    for name, f, p in rows:
-        print(f"{name:22} federated {f!s:24} pooled {p}")
+    if rows:
+        print(table_text(rows))
     print(f"wrote {a.out / 'report.json'} and {a.out / 'report.html'}")
     return 0
 

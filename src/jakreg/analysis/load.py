@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from itertools import groupby
 from operator import attrgetter, itemgetter, methodcaller
 from typing import Any
@@ -215,23 +215,27 @@ def load_snapshot(
     centre: str | None = None,
     source: str | None = "cohort",
     with_literature: bool = True,
+    centres: Collection[str] | None = None,
 ) -> Snapshot:
-    """The selected patients (a centre and/or a source; None = all) and the literature cases."""
+    """The selected patients (a centre, or a set of `centres`, and/or a source; None = all) and
+    the literature cases."""
     centre_t: Table = Centre.__table__  # type: ignore[assignment]
     patient_t: Table = Patient.__table__  # type: ignore[assignment]
     centre_rows = session.execute(select(centre_t).order_by(centre_t.c.centre)).all()
     centre_code = {c.id: c.centre for c in centre_rows}
-    if centre is not None and centre not in centre_code.values():
-        known = ", ".join(sorted(centre_code.values())) or "none"
-        raise SelectionError(
-            f"there is no centre {centre!r} in the database (centres: {known}); "
-            "give a centre code exactly as in the centres sheet"
-        )
+    wanted = _wanted_centres(centre, centres)
+    for code in sorted(wanted or ()):
+        if code not in centre_code.values():
+            known = ", ".join(sorted(centre_code.values())) or "none"
+            raise SelectionError(
+                f"there is no centre {code!r} in the database (centres: {known}); "
+                "give a centre code exactly as in the centres sheet"
+            )
     patients = session.execute(select(patient_t).order_by(patient_t.c.patient_id)).all()
     pseudonyms = {p.id: p.patient_id for p in patients}
 
     def selected(p: Any) -> bool:
-        return (centre is None or centre_code[p.centre_pk] == centre) and (
+        return (wanted is None or centre_code[p.centre_pk] in wanted) and (
             source is None or p.source == source
         )
 
@@ -305,9 +309,19 @@ def load_snapshot(
         literature=tuple(build(p) for p in literature),
         sha256=digest.hexdigest(),
         synthetic_example=example is not None and example in batches,
-        centre_filter=centre,
+        centre_filter=", ".join(sorted(wanted)) if wanted is not None else None,
         source_filter=source,
     )
+
+
+def _wanted_centres(centre: str | None, centres: Collection[str] | None) -> frozenset[str] | None:
+    if centre is not None and centres is not None:
+        raise SelectionError("give one centre or a set of centres, not both")
+    if centres is not None:
+        if not centres:
+            raise SelectionError("the set of centres is empty; give at least one centre code")
+        return frozenset(centres)
+    return None if centre is None else frozenset({centre})
 
 
 def _whole_table(

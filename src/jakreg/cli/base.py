@@ -67,6 +67,7 @@ class ExportFormat(StrEnum):
     redcap = "redcap"
     phenopackets = "phenopackets"
     federated = "federated"
+    federated_pooled = "federated-pooled"
 
 
 class InputFormat(StrEnum):

@@ -202,17 +202,31 @@ def import_(
 
 @app.command()
 def export(
-    out_path: Annotated[Path, typer.Option("--out", help="A .xlsx file, or a folder for CSV.")],
+    out_path: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="A .xlsx file, or a folder for CSV; a .json file for federated-pooled."
+        ),
+    ],
     fmt: Annotated[
         ExportFormat,
         typer.Option(
             "--format",
-            help="xlsx, csv, redcap, phenopackets or federated (the extract a vantage6 node "
-            "reads; docs/federated.md).",
+            help="xlsx, csv, redcap, phenopackets, federated (the extract a vantage6 node reads) "
+            "or federated-pooled (jakreg's pooled results to compare a federated run with; "
+            "docs/federated.md).",
         ),
     ] = ExportFormat.xlsx,
     db: DbOption = None,
-    centre: CentreOption = None,
+    centres: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--centre",
+            help="Limit to one centre (its code). federated and federated-pooled: repeat for "
+            "several centres in one extract (--centre A --centre B).",
+            show_default=False,
+        ),
+    ] = None,
     include_local_ids: Annotated[
         bool,
         typer.Option(
@@ -223,10 +237,25 @@ def export(
         str,
         typer.Option("--table-format", help="federated only: csv (default) or parquet."),
     ] = "csv",
+    bin_days: Annotated[
+        int,
+        typer.Option(
+            "--bin-days",
+            help="federated-pooled only: Kaplan-Meier bins in days, as jakreg-federated "
+            "simulate --bin-days.",
+        ),
+    ] = 30,
 ) -> None:
     """Write the database as a study workbook (pseudonymised; derived values on derived_* sheets), a
     REDCap project (data dictionary + records), one GA4GH phenopacket per patient, or the federated
-    extract a vantage6 node reads (docs/federated.md)."""
+    extract a vantage6 node reads and jakreg's pooled numbers to compare it with (docs/federated.md)."""
+    federated = (ExportFormat.federated, ExportFormat.federated_pooled)
+    if centres and len(centres) > 1 and fmt not in federated:
+        fail(
+            f"--centre given {len(centres)} times ({', '.join(centres)}): --format {fmt.value} "
+            "exports one centre; repeat --centre only with --format federated or federated-pooled"
+        )
+    centre = centres[0] if centres else None
     if fmt is ExportFormat.redcap:
         from jakreg.interop.redcap_records import export_redcap
 
@@ -234,7 +263,11 @@ def export(
     elif fmt is ExportFormat.federated:
         from jakreg.federated import write_federated
 
-        written = write_federated(out_path, db, centre=centre, table_format=table_format)
+        written = write_federated(out_path, db, centres=centres, table_format=table_format)
+    elif fmt is ExportFormat.federated_pooled:
+        from jakreg.federated import write_pooled
+
+        written = write_pooled(out_path, db, centres=centres, bin_days=bin_days)
     elif fmt is ExportFormat.phenopackets:
         from jakreg.interop.phenopackets_export import export_phenopackets
 
