@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -150,12 +151,11 @@ def monitor(
              if all_visits or s.status in ("due", "partial", "overdue")]  # fmt: skip
     protocols = [v.label for v in versions]
     if fmt is MonitorFormat.json:
-        print(json.dumps({"as_of": day.isoformat(), "protocols": protocols,
-                          "centres": [c.to_dict() for c in summary],
-                          "visits": [s.to_dict() for s in shown],
-                          "open_signals": [_signal_dict(g) for g in signals],
-                          "open_critical_signals": critical,
-                          "notifications_queued": queued}, indent=1))  # fmt: skip
+        sys.stdout.write(_json_one_item_per_line({
+            "as_of": day.isoformat(), "protocols": protocols,
+            "centres": [c.to_dict() for c in summary], "visits": [s.to_dict() for s in shown],
+            "open_signals": [_signal_dict(g) for g in signals], "open_critical_signals": critical,
+            "notifications_queued": queued}))  # fmt: skip
     elif fmt is MonitorFormat.csv:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=VISIT_COLUMNS, lineterminator="\n")
@@ -195,6 +195,19 @@ def monitor(
             out.print(f"overdue-visit notifications queued: {queued}")
     if critical:
         raise typer.Exit(3)
+
+
+def _json_one_item_per_line(doc: dict[str, Any]) -> str:
+    """JSON with one top-level key, and one list item, per line: readable, and written by the C encoder
+    (``indent`` would switch json to its pure-Python encoder, 10x slower over 100k visits)."""
+    parts = []
+    for key, value in doc.items():
+        if isinstance(value, list) and value:
+            items = ",\n  ".join(json.dumps(v) for v in value)
+            parts.append(f"{json.dumps(key)}: [\n  {items}\n ]")
+        else:
+            parts.append(f"{json.dumps(key)}: {json.dumps(value)}")
+    return "{\n " + ",\n ".join(parts) + "\n}\n"
 
 
 def _signal_dict(g: Any) -> dict[str, Any]:
