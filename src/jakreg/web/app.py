@@ -25,7 +25,7 @@ from jakreg.ingest.problems import ValidationFailed
 from jakreg.store import db
 from jakreg.web.errors import ConfigurationError, LoginRequired, WebError
 from jakreg.web.pages import render
-from jakreg.web.routes import api, audit, auth, patients, queries_api, records, transfer
+from jakreg.web.routes import api, audit, auth, dashboard, patients, queries_api, records, transfer
 from jakreg.web.routes import queries as queries_pages
 from jakreg.web.settings import Settings
 
@@ -79,7 +79,17 @@ def create_app(settings: Settings) -> FastAPI:
         StaticFiles(directory=str(resources.files("jakreg.web") / "static")),
         name="static",
     )
-    for module in (auth, patients, records, transfer, audit, api, queries_pages, queries_api):
+    for module in (
+        auth,
+        dashboard,
+        patients,
+        records,
+        transfer,
+        audit,
+        api,
+        queries_pages,
+        queries_api,
+    ):
         app.include_router(module.router)
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
