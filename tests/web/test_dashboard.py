@@ -120,7 +120,8 @@ def test_analyst_sees_pooled_totals_only(clients: dict[str, TestClient], seeded_
         assert rows[ALL_CENTRES][column] == str(sum(int(r[column]) for r in engine.values()))
     table = html[html.index('id="dashboard"') : html.index("</table>")]
     assert "<a " not in table  # no link to a centre's patients
-    assert OWN_PATIENT not in html and OTHER_PATIENT not in html
+    assert OWN_PATIENT not in html
+    assert OTHER_PATIENT not in html
     refused = clients["analyst"].get(f"/?centre={OWN}&show=on_drug")
     assert refused.status_code == 403
 
@@ -171,7 +172,8 @@ def test_pooled_sums_counts_and_recomputes_completeness() -> None:
     )  # fmt: skip
     assert (row.open_signals, row.open_critical) == (3, 1)
     assert row.completeness_pct == round(100 * 7 / (7 + 1 + 3), 1)  # not the mean of 60 and 100
-    assert out.concerned == {} and out.pooled
+    assert out.concerned == {}
+    assert out.pooled
 
 
 def _signal_of(url: str, pid: str) -> tuple[int, str, int]:
@@ -220,7 +222,8 @@ def test_acknowledge_then_close_changes_state_and_is_audited(
     )
     shown = otto.get(r.headers["location"]).text
     assert f"Safety signal {signal} acknowledged." in shown
-    assert "acknowledged by otto" in shown and "CBC repeated" in shown
+    assert "acknowledged by otto" in shown
+    assert "CBC repeated" in shown
     assert _signal_of(seeded_url, OTHER_PATIENT)[1] == "acknowledged"
     assert _audit(seeded_url, signal)[-1] == ("acknowledge", "otto")
     # the dashboard follows at once (the cache is keyed by the audit head)
@@ -266,7 +269,8 @@ def test_who_may_not_act_sees_no_forms_and_gets_403(
     # the role check comes first: the signal (closed by the fixture) is never reached
     client = clients[role]
     page = client.get(f"/patients/{OWN_PATIENT}").text
-    assert 'id="signals"' in page and "signal-action" not in page
+    assert 'id="signals"' in page
+    assert "signal-action" not in page
     signal, _, version = _signal_of(seeded_url, OWN_PATIENT)
     r = client.post(f"/patients/{OWN_PATIENT}/signals/{signal}/close",
                     data={"csrf_token": page_csrf(client), "version": str(version)})  # fmt: skip
@@ -285,7 +289,8 @@ def test_patient_page_lists_the_engines_visits(
     section = html[html.index('<section id="visits">') :]
     section = section[: section.index("</section>")]
     shown = re.findall(r'<tr class="status-(\w+)">', section)
-    assert shown == [v.status for v in visits] and shown
+    assert shown == [v.status for v in visits]
+    assert shown
     for v in visits:
         if v.missing:
             assert ", ".join(v.missing) in section
