@@ -23,6 +23,7 @@ from jakreg import __version__
 from jakreg.errors import DatabaseError, JakregError
 from jakreg.ingest.problems import ValidationFailed
 from jakreg.store import db
+from jakreg.web.dashboard import DashboardCache
 from jakreg.web.errors import ConfigurationError, LoginRequired, WebError
 from jakreg.web.pages import render
 from jakreg.web.routes import api, audit, auth, dashboard, patients, queries_api, records, transfer
@@ -74,6 +75,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.threads = threads
     app.state.engine = engine
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
+    app.state.dashboard_cache = (
+        DashboardCache()
+    )  # per process; keyed by the audit head (dashboard.py)
     app.mount(
         "/static",
         StaticFiles(directory=str(resources.files("jakreg.web") / "static")),

@@ -25,10 +25,7 @@ NO_CENTRE = "there is no centre {centre} that you may see"
 
 
 def _cache(request: Request) -> DashboardCache:
-    state = request.app.state
-    if not hasattr(state, "dashboard_cache"):
-        state.dashboard_cache = DashboardCache()
-    cache: DashboardCache = state.dashboard_cache
+    cache: DashboardCache = request.app.state.dashboard_cache  # made by create_app
     return cache
 
 
