@@ -295,3 +295,53 @@ def test_patient_page_lists_the_engines_visits(
         if v.missing:
             assert ", ".join(v.missing) in section
     assert f"as of {AS_OF}" in section
+
+
+def _event(url: str, entity: str, centre: str | None) -> None:
+    from jakreg.store.audit import AuditWriter, Change
+
+    with db.open_session(url) as session:
+        AuditWriter(session).write(
+            Change(actor="t", action="x", entity=entity, entity_key="k", centre=centre)
+        )
+        session.commit()
+
+
+def test_cache_recomputes_only_the_centres_a_change_touched(seeded_url: str) -> None:
+    from jakreg.web.dashboard import DashboardCache, build_dashboard, changed_centres, data_version
+
+    cache = DashboardCache()
+    centres = [OWN, OTHER]
+    with db.open_session(seeded_url) as session:
+        first = cache.get(session, centres, AS_OF)
+        assert first == build_dashboard(session, centres, AS_OF)
+        assert (cache.hits, cache.misses) == (0, 2)
+        assert cache.get(session, centres, AS_OF) == first
+        assert (cache.hits, cache.misses) == (2, 2)
+        head = data_version(session)
+    _event(seeded_url, "user", None)  # a login: changes no data
+    with db.open_session(seeded_url) as session:
+        assert data_version(session) == head
+        cache.get(session, centres, AS_OF)
+    assert cache.misses == 2
+    # Madrid's signal acknowledged: Madrid recomputed, Barcelona reused, the numbers follow
+    with db.open_session(seeded_url) as session:
+        signal = session.scalar(
+            select(SafetySignal.id).join(Patient).where(Patient.patient_id == OTHER_PATIENT)
+        )
+        assert signal is not None
+        from jakreg.monitoring.signals import acknowledge_signal
+
+        acknowledge_signal(session, signal, user="t", comment="seen")
+        session.commit()
+    with db.open_session(seeded_url) as session:
+        assert changed_centres(session, head, data_version(session)) == {OTHER}
+        after = cache.get(session, centres, AS_OF)
+        assert after == build_dashboard(session, centres, AS_OF)
+    assert cache.misses == 3
+    assert [r.open_signals for r in after.rows] == [0, 0]
+    # a change without a centre (a protocol load): every centre recomputed
+    _event(seeded_url, "protocol_version", None)
+    with db.open_session(seeded_url) as session:
+        cache.get(session, centres, AS_OF)
+    assert cache.misses == 5

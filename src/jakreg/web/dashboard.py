@@ -1,11 +1,12 @@
 """The centre dashboard: per centre, patients on drug, visits due in 30 days, overdue visits, open signals,
 completeness; and, for each number, the patients it counts.
 
-``build_dashboard`` computes it with the monitoring engine (``visit_statuses`` once, then
-``centre_summary`` on those statuses) for the centres the caller's scope gives it; the route never
-filters by centre itself. ``DashboardCache`` keeps the result per (centres, as-of date, audit head): every
-change to the data writes an audit event in the same transaction, so the newest event id is the data
-version and a cached dashboard is never stale. ``pooled`` folds the rows into one for analysts.
+``build_centre`` computes one centre's part with the monitoring engine (``visit_statuses`` on the centre's
+patients, then ``centre_summary`` on those statuses); ``build_dashboard`` puts the parts of the centres the
+caller's scope gives it together (the route never filters by centre itself). ``DashboardCache`` keeps the
+parts per as-of date at a data version, the newest audit event that may change data: every change writes
+one in its own transaction, with its centre, so after a change only the centres it touched are recomputed
+and a cached part is never stale. ``pooled`` folds the rows into one for analysts.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jakreg.monitoring.types import CentreSummary, VisitStatus
@@ -95,52 +95,80 @@ def due_within_30_days(s: VisitStatus, as_of: dt.date) -> bool:
     )
 
 
-def build_dashboard(session: Session, centres: list[str], as_of: dt.date) -> Dashboard:
-    """The dashboard of these centres (the caller's visible ones, already scoped) as of a date."""
-    names = dict(
-        session.execute(
-            select(Centre.centre, Centre.name).where(Centre.centre.in_(sorted(centres)))
-        ).all()
-    )
-    wanted = sorted(names)
-    statuses = visit_statuses(session, as_of=as_of, centres=wanted)
-    summaries = centre_summary(session, as_of=as_of, centres=wanted, statuses=statuses)
-    concerned: dict[tuple[str, str], Counter[str]] = {}
+@dataclass(frozen=True)
+class CentrePart:
+    """One centre's row, the patients behind its numbers, and the protocol versions its visits follow."""
 
-    def count(centre: str, show: str, pseudonym: str) -> None:
-        concerned.setdefault((centre, show), Counter())[pseudonym] += 1
+    row: DashboardRow
+    concerned: dict[str, list[tuple[str, int]]]
+    protocol_versions: tuple[str, ...]
 
+
+# Above this many patients a centre's visits are computed from every record (filtered by centre) rather
+# than from its patients' records by primary key (a long IN list).
+MAX_PKS = 5000
+
+
+def build_centre(session: Session, centre: str, name: str, as_of: dt.date) -> CentrePart:
+    """One centre's part of the dashboard, from the engine: ``visit_statuses`` once, reading only the
+    centre's patients' records, then ``centre_summary`` on those statuses."""
+    pks = list(
+        session.scalars(
+            select(Patient.id).join(Centre, Centre.id == Patient.centre_pk)
+            .where(Centre.centre == centre)
+        )
+    )  # fmt: skip
+    statuses = visit_statuses(session, as_of=as_of, centres=[centre],
+                              patient_pks=pks if len(pks) <= MAX_PKS else None)  # fmt: skip
+    (summary,) = centre_summary(session, as_of=as_of, centres=[centre], statuses=statuses)
+    concerned: dict[str, Counter[str]] = {show: Counter() for show in SHOWS}
     for s in statuses:
         if s.status == "overdue":
-            count(s.centre, "overdue", s.pseudonym)
+            concerned["overdue"][s.pseudonym] += 1
         if due_within_30_days(s, as_of):
-            count(s.centre, "due30", s.pseudonym)
-    on_drug: dict[str, set[str]] = {}
-    for pid, centre, start, stop in session.execute(
-        select(Patient.patient_id, Centre.centre, TreatmentCourse.start_date,
-               TreatmentCourse.stop_date)
+            concerned["due30"][s.pseudonym] += 1
+    for pid, start, stop in session.execute(
+        select(Patient.patient_id, TreatmentCourse.start_date, TreatmentCourse.stop_date)
         .join(Centre, Centre.id == Patient.centre_pk)
         .join(TreatmentCourse, TreatmentCourse.patient_pk == Patient.id)
-        .where(Centre.centre.in_(wanted))
+        .where(Centre.centre == centre)
     ):  # fmt: skip
         if start <= as_of and (stop is None or stop > as_of):  # as centre_summary counts them
-            on_drug.setdefault(centre, set()).add(pid)
-    for centre, pids in on_drug.items():
-        concerned[(centre, "on_drug")] = Counter(dict.fromkeys(pids, 1))
-    signals: Counter[str] = Counter()
-    critical: Counter[str] = Counter()
-    for centre, pid, severity in session.execute(
-        select(SafetySignal.centre, Patient.patient_id, SafetySignal.severity)
+            concerned["on_drug"][pid] = 1
+    signals = critical = 0
+    for pid, severity in session.execute(
+        select(Patient.patient_id, SafetySignal.severity)
         .join(Patient, Patient.id == SafetySignal.patient_pk)
-        .where(SafetySignal.state == "open", SafetySignal.centre.in_(wanted))
+        .where(SafetySignal.state == "open", SafetySignal.centre == centre)
     ):
-        signals[centre] += 1
-        critical[centre] += severity == "critical"
-        count(centre, "signals", pid)
-    rows = [_row(s, names[s.centre], signals[s.centre], critical[s.centre]) for s in summaries]
-    versions = tuple(sorted({s.protocol_version for s in statuses}))
-    lists = {k: sorted(c.items()) for k, c in concerned.items()}
-    return Dashboard(as_of, rows, versions, lists)
+        signals += 1
+        critical += severity == "critical"
+        concerned["signals"][pid] += 1
+    return CentrePart(
+        _row(summary, name, signals, critical),
+        {show: sorted(c.items()) for show, c in concerned.items() if c},
+        tuple(sorted({s.protocol_version for s in statuses})),
+    )
+
+
+def centre_names(session: Session, centres: list[str]) -> dict[str, str]:
+    """The existing centres among these, with their names, by code."""
+    rows = session.execute(
+        select(Centre.centre, Centre.name).where(Centre.centre.in_(sorted(set(centres))))
+    ).all()
+    return dict(sorted((code, name) for code, name in rows))
+
+
+def combine(parts: list[CentrePart], as_of: dt.date) -> Dashboard:
+    versions = tuple(sorted({v for p in parts for v in p.protocol_versions}))
+    concerned = {(p.row.centre, show): ids for p in parts for show, ids in p.concerned.items()}
+    return Dashboard(as_of, [p.row for p in parts], versions, concerned)
+
+
+def build_dashboard(session: Session, centres: list[str], as_of: dt.date) -> Dashboard:
+    """The dashboard of these centres (the caller's visible ones, already scoped) as of a date."""
+    names = centre_names(session, centres)
+    return combine([build_centre(session, c, n, as_of) for c, n in names.items()], as_of)
 
 
 def _row(s: CentreSummary, name: str, signals: int, critical: int) -> DashboardRow:
@@ -164,33 +192,89 @@ def pooled(board: Dashboard) -> Dashboard:
     return Dashboard(board.as_of, [total], board.protocol_versions, {}, pooled=True)
 
 
+# Audit events that change nothing the dashboard counts (logins, tokens, exports, reports, data queries).
+NOT_DATA = ("user", "report", "workbook", "data_query")
+# More events than this since the cached version: recompute every centre rather than read them all.
+MAX_EVENTS = 20_000
+
+
 def data_version(session: Session) -> int:
-    """The newest audit event's id: it changes with every change to the data (one indexed lookup)."""
-    return int(session.scalar(select(func.max(AuditEvent.id))) or 0)
+    """The newest audit event that may change the data: every change to patient records, signals and
+    protocols writes one in its own transaction. A backward primary-key scan that stops at the first
+    such event (logins after it are skipped, not counted)."""
+    found = session.scalar(
+        select(AuditEvent.id)
+        .where(AuditEvent.entity.not_in(NOT_DATA))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return int(found or 0)
+
+
+def changed_centres(session: Session, after: int, upto: int) -> set[str] | None:
+    """The centres whose data changed between two versions; None for every centre (a change without a
+    centre, such as a protocol load, or too many events to read)."""
+    rows = session.execute(
+        select(AuditEvent.centre, AuditEvent.entity)
+        .where(AuditEvent.id > after, AuditEvent.id <= upto)
+        .order_by(AuditEvent.id)
+        .limit(MAX_EVENTS + 1)
+    ).all()
+    if len(rows) > MAX_EVENTS:
+        return None
+    out: set[str] = set()
+    for centre, entity in rows:
+        if entity in NOT_DATA:
+            continue
+        if centre is None:
+            return None
+        out.add(centre)
+    return out
+
+
+@dataclass
+class _Snapshot:
+    version: int
+    parts: dict[str, CentrePart] = field(default_factory=dict)
 
 
 class DashboardCache:
-    """Dashboards by (centres, as-of date, data version); the least recently used dropped past ``size``."""
+    """Centre parts per as-of date, at a data version; after a change only the centres it touched are
+    recomputed. ``size``: as-of dates kept (least recently used dropped).
 
-    def __init__(self, size: int = 64) -> None:
+    One lock: requests wait for a recomputation in progress rather than repeat it."""
+
+    def __init__(self, size: int = 16) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, Dashboard] = OrderedDict()
+        self._dates: OrderedDict[dt.date, _Snapshot] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        self.hits = 0  # centre parts reused
+        self.misses = 0  # centre parts computed
 
     def get(self, session: Session, centres: list[str], as_of: dt.date) -> Dashboard:
-        key = (tuple(sorted(centres)), as_of, data_version(session))
+        head = data_version(session)
+        names = centre_names(session, centres)
         with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return found
-            self.misses += 1
-        board = build_dashboard(session, centres, as_of)  # outside the lock: others keep reading
-        with self._lock:
-            self._items[key] = board
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return board
+            snap = self._dates.get(as_of)
+            if snap is None:
+                snap = self._dates[as_of] = _Snapshot(head)
+                while len(self._dates) > self.size:
+                    self._dates.popitem(last=False)
+            elif head > snap.version:
+                changed = changed_centres(session, snap.version, head)
+                if changed is None:
+                    snap.parts.clear()
+                for centre in changed or ():
+                    snap.parts.pop(centre, None)
+                snap.version = head
+            self._dates.move_to_end(as_of)
+            parts = []
+            for centre, name in names.items():
+                part = snap.parts.get(centre)
+                if part is None:
+                    part = snap.parts[centre] = build_centre(session, centre, name, as_of)
+                    self.misses += 1
+                else:
+                    self.hits += 1
+                parts.append(part)
+        return combine(parts, as_of)
