@@ -1,7 +1,7 @@
 """The centre dashboard: per centre, patients on drug, visits due in 30 days, overdue visits, open signals,
 completeness; and, for each number, the patients it counts.
 
-``build_centre`` computes one centre's part with the monitoring engine (``visit_statuses`` on the centre's
+``build_parts`` computes centres' parts with the monitoring engine (``visit_statuses`` on the centre's
 patients, then ``centre_summary`` on those statuses); ``build_dashboard`` puts the parts of the centres the
 caller's scope gives it together (the route never filters by centre itself). ``DashboardCache`` keeps the
 parts per as-of date at a data version, the newest audit event that may change data: every change writes
@@ -104,51 +104,63 @@ class CentrePart:
     protocol_versions: tuple[str, ...]
 
 
-# Above this many patients a centre's visits are computed from every record (filtered by centre) rather
-# than from its patients' records by primary key (a long IN list).
-MAX_PKS = 5000
+# Up to this many patients, visits are computed from those patients' records, read by primary key; above it
+# from every record, filtered by centre (one scan: cheaper than a long IN list for most of the registry).
+MAX_PKS = 3000
 
 
-def build_centre(session: Session, centre: str, name: str, as_of: dt.date) -> CentrePart:
-    """One centre's part of the dashboard, from the engine: ``visit_statuses`` once, reading only the
-    centre's patients' records, then ``centre_summary`` on those statuses."""
+def build_parts(session: Session, names: dict[str, str], as_of: dt.date) -> dict[str, CentrePart]:
+    """These centres' parts of the dashboard, from the engine: ``visit_statuses`` once for them all,
+    then ``centre_summary`` on those statuses. ``names``: centre code -> name."""
+    wanted = sorted(names)
+    if not wanted:
+        return {}
     pks = list(
         session.scalars(
             select(Patient.id).join(Centre, Centre.id == Patient.centre_pk)
-            .where(Centre.centre == centre)
+            .where(Centre.centre.in_(wanted))
         )
     )  # fmt: skip
-    statuses = visit_statuses(session, as_of=as_of, centres=[centre],
+    statuses = visit_statuses(session, as_of=as_of, centres=wanted,
                               patient_pks=pks if len(pks) <= MAX_PKS else None)  # fmt: skip
-    (summary,) = centre_summary(session, as_of=as_of, centres=[centre], statuses=statuses)
-    concerned: dict[str, Counter[str]] = {show: Counter() for show in SHOWS}
+    summaries = centre_summary(session, as_of=as_of, centres=wanted, statuses=statuses)
+    concerned: dict[str, dict[str, Counter[str]]] = {
+        c: {show: Counter() for show in SHOWS} for c in wanted
+    }
+    versions: dict[str, set[str]] = {c: set() for c in wanted}
     for s in statuses:
+        versions[s.centre].add(s.protocol_version)
         if s.status == "overdue":
-            concerned["overdue"][s.pseudonym] += 1
+            concerned[s.centre]["overdue"][s.pseudonym] += 1
         if due_within_30_days(s, as_of):
-            concerned["due30"][s.pseudonym] += 1
-    for pid, start, stop in session.execute(
-        select(Patient.patient_id, TreatmentCourse.start_date, TreatmentCourse.stop_date)
+            concerned[s.centre]["due30"][s.pseudonym] += 1
+    for pid, centre, start, stop in session.execute(
+        select(Patient.patient_id, Centre.centre, TreatmentCourse.start_date,
+               TreatmentCourse.stop_date)
         .join(Centre, Centre.id == Patient.centre_pk)
         .join(TreatmentCourse, TreatmentCourse.patient_pk == Patient.id)
-        .where(Centre.centre == centre)
+        .where(Centre.centre.in_(wanted))
     ):  # fmt: skip
         if start <= as_of and (stop is None or stop > as_of):  # as centre_summary counts them
-            concerned["on_drug"][pid] = 1
-    signals = critical = 0
-    for pid, severity in session.execute(
-        select(Patient.patient_id, SafetySignal.severity)
+            concerned[centre]["on_drug"][pid] = 1
+    signals: Counter[str] = Counter()
+    critical: Counter[str] = Counter()
+    for centre, pid, severity in session.execute(
+        select(SafetySignal.centre, Patient.patient_id, SafetySignal.severity)
         .join(Patient, Patient.id == SafetySignal.patient_pk)
-        .where(SafetySignal.state == "open", SafetySignal.centre == centre)
+        .where(SafetySignal.state == "open", SafetySignal.centre.in_(wanted))
     ):
-        signals += 1
-        critical += severity == "critical"
-        concerned["signals"][pid] += 1
-    return CentrePart(
-        _row(summary, name, signals, critical),
-        {show: sorted(c.items()) for show, c in concerned.items() if c},
-        tuple(sorted({s.protocol_version for s in statuses})),
-    )
+        signals[centre] += 1
+        critical[centre] += severity == "critical"
+        concerned[centre]["signals"][pid] += 1
+    return {
+        s.centre: CentrePart(
+            _row(s, names[s.centre], signals[s.centre], critical[s.centre]),
+            {show: sorted(c.items()) for show, c in concerned[s.centre].items() if c},
+            tuple(sorted(versions[s.centre])),
+        )
+        for s in summaries
+    }
 
 
 def centre_names(session: Session, centres: list[str]) -> dict[str, str]:
@@ -168,7 +180,8 @@ def combine(parts: list[CentrePart], as_of: dt.date) -> Dashboard:
 def build_dashboard(session: Session, centres: list[str], as_of: dt.date) -> Dashboard:
     """The dashboard of these centres (the caller's visible ones, already scoped) as of a date."""
     names = centre_names(session, centres)
-    return combine([build_centre(session, c, n, as_of) for c, n in names.items()], as_of)
+    parts = build_parts(session, names, as_of)
+    return combine([parts[c] for c in names], as_of)
 
 
 def _row(s: CentreSummary, name: str, signals: int, critical: int) -> DashboardRow:
@@ -268,13 +281,9 @@ class DashboardCache:
                     snap.parts.pop(centre, None)
                 snap.version = head
             self._dates.move_to_end(as_of)
-            parts = []
-            for centre, name in names.items():
-                part = snap.parts.get(centre)
-                if part is None:
-                    part = snap.parts[centre] = build_centre(session, centre, name, as_of)
-                    self.misses += 1
-                else:
-                    self.hits += 1
-                parts.append(part)
+            missing = {c: n for c, n in names.items() if c not in snap.parts}
+            snap.parts.update(build_parts(session, missing, as_of))
+            self.misses += len(missing)
+            self.hits += len(names) - len(missing)
+            parts = [snap.parts[c] for c in names]
         return combine(parts, as_of)
