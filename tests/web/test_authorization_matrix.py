@@ -79,7 +79,7 @@ class Case:
 
 CASES: list[Case] = [
     # pages
-    Case("GET", "/", REDIRECT),
+    Case("GET", "/", EVERYONE),
     Case("GET", "/patients", EVERYONE),
     Case("GET", "/patients?centre={centre}&q={pid}", EVERYONE),
     Case("GET", "/patients/{pid}", READ),
@@ -216,6 +216,23 @@ CASES += [
     ),
 ]
 
+# the dashboard (home page) and acting on a patient's safety signals (issue 12)
+DASH_LIST = {**READ, "analyst": (403, 403)}  # the patients behind a number: never for analysts
+SIGNAL_ACT = {"admin": (EDIT_OK, EDIT_OK), "centre_editor": (EDIT_OK, 404),
+              "centre_viewer": (403, 404), "analyst": (403, 403), "monitor": (EDIT_OK, EDIT_OK)}  # fmt: skip
+CASES += [
+    Case("GET", "/?as_of=2026-01-31", EVERYONE),
+    Case("GET", "/?as_of=31/01/2026", dict.fromkeys(SIGNED_IN, (400, 400))),
+    Case("GET", "/?centre={centre}&show=overdue", DASH_LIST),
+    Case("GET", "/?centre={centre}&show=signals", DASH_LIST),
+    Case("GET", "/patients/{pid}?as_of=2024-06-01", READ),
+    # refused: 403/404; permitted: the comment is refused (422), nothing changes
+    Case("POST", "/patients/{pid}/signals/{signal}/acknowledge", SIGNAL_ACT,
+         form={"comment": "", "version": "1"}),
+    Case("POST", "/patients/{pid}/signals/{signal}/close", SIGNAL_ACT,
+         form={"comment": TOO_LONG, "version": "1"}),
+]  # fmt: skip
+
 # Routes covered by their own tests rather than the matrix.
 ELSEWHERE = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout"),
              ("GET", "/api/v1/openapi.json")}  # fmt: skip
@@ -228,6 +245,7 @@ def _route_key(method: str, path: str) -> tuple[str, str]:
     bare = bare.replace("{pid}", "{patient_id}").replace("{lab}", "{pk}")
     bare = re.sub(r"/labs(?=/|$)", "/{sheet}", bare)
     bare = bare.replace("/999999/", "/{token_pk}/").replace("{query}", "{query_id}")
+    bare = bare.replace("{signal}", "{signal_id}")
     if bare.startswith("/api/"):
         bare = bare.replace("{pk}", "{record_id}")
     return method, bare
@@ -256,6 +274,7 @@ def _ids(url: str) -> dict[str, dict[str, str]]:
                 "centre": centre,
                 "lab": str(lab),
                 "query": str(_a_query(session, pid)),
+                "signal": str(_a_signal(session, pid)),
             }
         session.commit()
         return out
@@ -274,6 +293,19 @@ def _a_query(session: Session, pid: str) -> int:
     centre = OWN if pid == OWN_PATIENT else OTHER
     return raise_query(session, setup, patient=patient, centre=centre, sheet="labs",
                        record_pk=lab.id, field="value", text="matrix").id  # fmt: skip
+
+
+def _a_signal(session: Session, pid: str) -> int:
+    """An open safety signal of the patient (the seeded ALT > 3x ULN), derived as `jakreg signals` does."""
+    from jakreg.monitoring.signals import derive_signals
+    from jakreg.store.signal_tables import SafetySignal
+
+    derive_signals(session, user="setup")
+    found = session.scalar(
+        select(SafetySignal.id).join(Patient).where(Patient.patient_id == pid).limit(1)
+    )
+    assert found is not None, f"the seeded study gives {pid} no safety signal"
+    return found
 
 
 def _unlock_all(url: str) -> None:

@@ -227,11 +227,16 @@ def list_signals(
     *,
     centres: Iterable[str] | None = None,
     states: Iterable[str] | None = None,
+    patient_pks: Iterable[int] | None = None,
 ) -> list[SignalView]:
-    """Signals in scope, newest first within critical-before-warning order."""
+    """Signals in scope, newest first within critical-before-warning order.
+
+    ``patient_pks``: only these patients' signals (by primary key; the patient page)."""
     q = select(SafetySignal, Patient.patient_id).join(
         Patient, Patient.id == SafetySignal.patient_pk
     )
+    if patient_pks is not None:
+        q = q.where(SafetySignal.patient_pk.in_(sorted(set(patient_pks))))
     if centres is not None:
         q = q.where(SafetySignal.centre.in_(list(centres)))
     if states is not None:

@@ -23,9 +23,10 @@ from jakreg import __version__
 from jakreg.errors import DatabaseError, JakregError
 from jakreg.ingest.problems import ValidationFailed
 from jakreg.store import db
+from jakreg.web.dashboard import DashboardCache
 from jakreg.web.errors import ConfigurationError, LoginRequired, WebError
 from jakreg.web.pages import render
-from jakreg.web.routes import api, audit, auth, patients, queries_api, records, transfer
+from jakreg.web.routes import api, audit, auth, dashboard, patients, queries_api, records, transfer
 from jakreg.web.routes import queries as queries_pages
 from jakreg.web.settings import Settings
 
@@ -74,12 +75,25 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.threads = threads
     app.state.engine = engine
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
+    app.state.dashboard_cache = (
+        DashboardCache()
+    )  # per process; keyed by the audit head (dashboard.py)
     app.mount(
         "/static",
         StaticFiles(directory=str(resources.files("jakreg.web") / "static")),
         name="static",
     )
-    for module in (auth, patients, records, transfer, audit, api, queries_pages, queries_api):
+    for module in (
+        auth,
+        dashboard,
+        patients,
+        records,
+        transfer,
+        audit,
+        api,
+        queries_pages,
+        queries_api,
+    ):
         app.include_router(module.router)
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders)

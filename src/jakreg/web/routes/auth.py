@@ -59,11 +59,6 @@ def _login_page(
     return response
 
 
-@router.get("/")
-def home() -> Response:
-    return RedirectResponse("/patients", status_code=303)
-
-
 @router.get("/login")
 def login_form(request: Request, settings: Config) -> Response:
     return _login_page(request, settings)
