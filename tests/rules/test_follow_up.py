@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from dateutil.relativedelta import relativedelta
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jakreg.rules.follow_up import (
     InvalidDatesError,
@@ -19,6 +22,31 @@ def test_months_convention_examples() -> None:
     assert months_between(date(2019, 3, 15), date(2020, 9, 15)) == 18.0
     assert months_between(date(2019, 1, 15), date(2019, 2, 1)) == pytest.approx(17 / 31)
     assert months_between(date(2020, 1, 1), date(2020, 1, 1)) == 0.0
+
+
+def _months_by_relativedelta(start: date, end: date) -> float:
+    # the definition the arithmetic replaces (dateutil), as the second implementation
+    rd = relativedelta(end, start)
+    whole = rd.years * 12 + rd.months
+    anchor = start + relativedelta(months=whole)
+    nxt = start + relativedelta(months=whole + 1)
+    return whole + (end - anchor).days / (nxt - anchor).days
+
+
+@given(st.dates(date(1990, 1, 1), date(2040, 12, 31)), st.integers(0, 4000))
+def test_months_equal_dateutil(start: date, days: int) -> None:
+    end = start + timedelta(days=days)
+    assert months_between(start, end) == _months_by_relativedelta(start, end)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(date(2020, 1, 31), date(2020, 2, 29)), (date(2020, 1, 31), date(2020, 3, 30)),
+     (date(2019, 1, 31), date(2019, 2, 28)), (date(2020, 2, 29), date(2021, 2, 28)),
+     (date(2020, 3, 31), date(2020, 4, 30)), (date(2019, 12, 31), date(2020, 1, 1))],
+)  # fmt: skip
+def test_months_at_month_ends_equal_dateutil(start: date, end: date) -> None:
+    assert months_between(start, end) == _months_by_relativedelta(start, end)
 
 
 def test_age_from_birth_year_month() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,7 +55,10 @@ def gc_paused() -> Iterator[None]:
 
 def results_json(results: StudyResults) -> str:
     """results.json text: the documented contract (docs/results.md, results.schema.json)."""
-    return json.dumps(results.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    from jakreg.jsontext import dumps_readable
+
+    text = dumps_readable(results.to_dict(), depth=3, ensure_ascii=False, allow_nan=False)
+    return text + "\n"
 
 
 def write_results(results: StudyResults, path: Path) -> Path:

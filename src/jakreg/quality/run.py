@@ -82,18 +82,26 @@ def load(session: Session, centres: Sequence[str] | None = None,
         )  # fmt: skip
     if not patients:
         return []
+    from jakreg.model.sheets import SHEETS_BY_NAME
+
     for sheet in SHEETS:
         t = TABLE_FOR_SHEET[sheet]
-        q = select(*t.__table__.columns)
+        # the columns a centre enters (what the checks read), not the derived ones (CTCAE reasons…):
+        # reading those too doubles the time at registry size
+        entered = set(SHEETS_BY_NAME[sheet].columns) | {"id", "patient_pk"}
+        q = select(*(c for c in t.__table__.columns if c.name in entered))
         if centres is not None:
             q = q.where(t.patient_pk.in_(list(patients)))  # type: ignore[attr-defined]
         column = DATED.get(sheet)
         if as_of is not None and column is not None:
             q = q.where(getattr(t, column) <= as_of)
-        for row in session.execute(q.order_by(t.id)):  # type: ignore[attr-defined]
-            p = patients.get(row.patient_pk)
+        keys = [c.name for c in q.selected_columns]
+        at = keys.index("patient_pk")
+        # Core rows zipped with the column names: a tenth of the cost of dict(row._mapping)
+        for row in session.connection().execute(q.order_by(t.id)):  # type: ignore[attr-defined]
+            p = patients.get(row[at])
             if p is not None:
-                p.sheets.setdefault(sheet, []).append(dict(row._mapping))
+                p.sheets.setdefault(sheet, []).append(dict(zip(keys, row, strict=True)))
     return list(patients.values())
 
 

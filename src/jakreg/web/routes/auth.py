@@ -29,7 +29,7 @@ def _safe_next(target: str | None) -> str:
     # Only paths on this site: never an open redirect to another host.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return "/patients"
+    return "/"  # the centre dashboard
 
 
 def _login_page(
@@ -72,7 +72,7 @@ def login(
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/patients",
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     if not same(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
         return _login_page(request, settings, message=CSRF_FAILED, username=username, status=403)
