@@ -6,6 +6,7 @@ import pytest
 
 from jakreg.rules.signals import (
     AERecord,
+    CourseRecord,
     LabRecord,
     SignalRuleError,
     default_rules,
@@ -153,11 +154,53 @@ def test_unknown_unit_never_fires_and_never_raises() -> None:
     assert evaluate([LabRecord(1, "P1", None, "neutrophils", 0.1, "furlongs")]) == []
 
 
+# (drug, azole, daily mg of each dose record by date, expected to fire): one dose level over the
+# course with the azole flag meets the rule; a change of the total daily dose, no azole, another drug,
+# or no dose record to read does not.
+AZOLE = [
+    ("ruxolitinib", True, (10.0,), True),
+    ("ruxolitinib", True, (10.0, 10.0, 10.0), True),
+    ("ruxolitinib", True, (10.0, 5.0), False),
+    ("ruxolitinib", True, (10.0, 10.0, 10.000001), False),
+    ("ruxolitinib", True, (), False),
+    ("ruxolitinib", False, (10.0,), False),
+    ("baricitinib", True, (4.0,), False),
+]
+
+
+@pytest.mark.parametrize(("drug", "azole", "daily", "fires"), AZOLE)
+def test_azole_without_dose_change(
+    drug: str, azole: bool, daily: tuple[float, ...], fires: bool
+) -> None:
+    rec = CourseRecord(7, "P001", None, 2, drug, azole, daily, table="treatment_course")
+    hits = [h for h in evaluate(courses=[rec]) if h.rule_id == "azole_no_dose_change"]
+    assert bool(hits) is fires
+    if fires:
+        (h,) = hits
+        assert (h.record_table, h.record_id, h.severity) == ("treatment_course", 7, "warning")
+        assert h.value == (
+            f"ruxolitinib course 2 with azole co-medication, {len(daily)} dose record(s) all 10 mg/day"
+        )
+        assert h.threshold == "azole co-medication = yes and one dose level in the course"
+        assert "meets threshold strong CYP3A4 inhibitor (azole)" in h.text
+        assert "ruxolitinib US label" in h.text
+        assert "[provisional]" in h.text
+
+
+def test_course_rule_needs_its_drug() -> None:
+    data = {"format": "jakreg-safety-signals/1", "version": "1", "rules": [
+        {"id": "a", "version": "1", "kind": "course_azole_without_dose_change", "label": "x",
+         "severity": "warning", "source": "s"}]}  # fmt: skip
+    with pytest.raises(SignalRuleError, match="rule 'a': 'drug' is missing; add it"):
+        parse_rules(data)
+
+
 def test_shipped_rules_are_cited_and_provisional() -> None:
     rs = default_rules()
     ids = {r.id for r in rs.rules}
     assert ids >= {"anc_low", "alc_low", "hb_low", "platelets_low", "alt_high", "ast_high"}
     assert ids >= {"ctcae_lab_grade3", "ae_grade3", "ae_serious", "herpes_zoster", "thrombosis"}
+    assert "azole_no_dose_change" in ids
     for r in rs.rules:
         assert r.source
         assert r.version

@@ -14,14 +14,16 @@ from jakreg.monitoring.signals import (
     SignalError,
     acknowledge_signal,
     close_signal,
+    collect_courses,
     derive_signals,
     list_signals,
     open_critical_count,
 )
+from jakreg.rules.signals import evaluate
 from jakreg.store import db
 from jakreg.store.audit import verify_chain
 from jakreg.store.signal_tables import SafetySignal
-from jakreg.store.tables import AdverseEvent, AuditEvent, LabResult, Patient
+from jakreg.store.tables import AdverseEvent, AuditEvent, Dose, LabResult, Patient, TreatmentCourse
 from jakreg.store.workflow import OutboxEvent
 from tests.web.webdata import OTHER, OTHER_PATIENT, OWN, OWN_PATIENT, seed
 
@@ -210,3 +212,35 @@ def test_baseline_abnormal_path_from_the_database(session: Session) -> None:
     assert "alt_high" not in {s.rule_id for s in _mine(session, "lab_result", below.id)}
     [hit] = [s for s in _mine(session, "lab_result", above.id) if s.rule_id == "alt_high"]
     assert hit.threshold == "> 3× baseline (180 U/L)"
+
+
+def test_azole_course_rule_from_the_database(session: Session) -> None:
+    pk = _pk(session, OWN_PATIENT)
+    course = session.scalars(
+        select(TreatmentCourse).where(TreatmentCourse.patient_pk == pk).order_by(TreatmentCourse.id)
+    ).first()
+    assert course is not None
+    course.drug, course.azole_comedication = "ruxolitinib", "yes"
+    for d in session.scalars(select(Dose).where(Dose.patient_pk == pk)):
+        session.delete(d)
+    session.flush()
+    for day, mg, per_day in ((1, 5.0, 2.0), (20, 10.0, 1.0)):  # 10 mg/day both times: one level
+        session.add(Dose(patient_pk=pk, course_no=course.course_no, date=course.start_date
+                         + dt.timedelta(days=day), mg_per_dose=mg, doses_per_day=per_day, version=1))  # fmt: skip
+    session.flush()
+    summary = derive_signals(session, user="monitor")
+    assert summary.evaluated_courses >= 1
+    (sig,) = _mine(session, "treatment_course", course.id)
+    assert sig.rule_id == "azole_no_dose_change"
+    assert sig.value.endswith("2 dose record(s) all 10 mg/day")
+    # with a dose change in the course the rule no longer meets; the stored signal stays (a signal is
+    # closed by a person, never removed by re-deriving)
+    session.add(Dose(patient_pk=pk, course_no=course.course_no, date=course.start_date
+                     + dt.timedelta(days=40), mg_per_dose=5.0, doses_per_day=1.0, version=1))  # fmt: skip
+    session.flush()
+    patients = {pk: (OWN_PATIENT, OWN)}
+    (rec,) = [c for c in collect_courses(session, patients) if c.record_id == course.id]
+    assert rec.daily_mg == (10.0, 10.0, 5.0)
+    assert not [h for h in evaluate(courses=[rec]) if h.rule_id == "azole_no_dose_change"]
+    derive_signals(session, user="monitor")
+    assert len(_mine(session, "treatment_course", course.id)) == 1

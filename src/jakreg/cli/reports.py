@@ -124,6 +124,8 @@ def demo(
     report = write_report(url, prospective.parent / "report", literature=False)
     out.print(f"Prospective-shaped example: jakreg monitor --db {prospective}")
     out.print(f"  its report, with the study-conduct sections: {report.html}")
+    out.print(f"  its dashboard: jakreg user add coordinator --role admin --db {prospective}; "
+              f"jakreg serve --dev --db {prospective}; open http://127.0.0.1:8000/")  # fmt: skip
 
 
 @app.command()

@@ -62,7 +62,8 @@ def signals_derive(db: DbOption = None, centre: CentreOption = None, user: UserO
     out.print(
         f"{summary.new} new signal(s) ({summary.new_critical} critical), "
         f"{summary.already_known} already known; {summary.evaluated_labs} lab value(s) and "
-        f"{summary.evaluated_adverse_events} adverse event(s) evaluated",
+        f"{summary.evaluated_adverse_events} adverse event(s) and {summary.evaluated_courses} "
+        "course(s) evaluated",
         highlight=False,
     )
 

@@ -16,10 +16,18 @@ from sqlalchemy.orm import Session
 
 from jakreg.errors import JakregError
 from jakreg.notify.outbox import enqueue
-from jakreg.rules.signals import AERecord, LabRecord, RuleSet, SignalHit, default_rules, evaluate
+from jakreg.rules.signals import (
+    AERecord,
+    CourseRecord,
+    LabRecord,
+    RuleSet,
+    SignalHit,
+    default_rules,
+    evaluate,
+)
 from jakreg.store.audit import AuditWriter, Change
 from jakreg.store.signal_tables import STATES, SafetySignal
-from jakreg.store.tables import AdverseEvent, Centre, LabResult, Patient, TreatmentCourse
+from jakreg.store.tables import AdverseEvent, Centre, Dose, LabResult, Patient, TreatmentCourse
 
 ENTITY = "safety_signal"
 MAX_COMMENT = 2000
@@ -40,6 +48,7 @@ class DeriveSummary:
     new: int
     new_critical: int
     already_known: int
+    evaluated_courses: int = 0
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,30 @@ def collect_records(
     return labs, aes, patients
 
 
+def collect_courses(session: Session, patients: dict[int, tuple[str, str]]) -> list[CourseRecord]:
+    """The courses of the patients in scope with their azole flag and daily doses (mg/day) by date."""
+    daily: dict[tuple[int, int], list[float]] = {}
+    for pk, course_no, mg, per_day in session.execute(
+        select(Dose.patient_pk, Dose.course_no, Dose.mg_per_dose, Dose.doses_per_day)
+        .order_by(Dose.patient_pk, Dose.course_no, Dose.date)
+    ):  # fmt: skip
+        if pk in patients:
+            daily.setdefault((pk, course_no), []).append(round(mg * per_day, 6))
+    courses: list[CourseRecord] = []
+    for c in session.scalars(select(TreatmentCourse).order_by(TreatmentCourse.id)):
+        if c.patient_pk not in patients:
+            continue
+        courses.append(
+            CourseRecord(
+                record_id=c.id, patient=patients[c.patient_pk][0], date=c.start_date,
+                course_no=c.course_no, drug=c.drug, azole=c.azole_comedication == "yes",
+                daily_mg=tuple(daily.get((c.patient_pk, c.course_no), ())),
+                table="treatment_course",
+            )
+        )  # fmt: skip
+    return courses
+
+
 def derive_signals(
     session: Session,
     *,
@@ -151,8 +184,9 @@ def derive_signals(
 ) -> DeriveSummary:
     """Evaluate every rule over the records in scope and store the new hits (audited, in one transaction)."""
     labs, aes, patients = collect_records(session, centres=centres)
+    courses = collect_courses(session, patients)
     by_pid = {pid: (pk, centre) for pk, (pid, centre) in patients.items()}
-    hits = evaluate(labs, aes, rules=rules or default_rules())
+    hits = evaluate(labs, aes, courses, rules=rules or default_rules())
     known: set[tuple[str, str, int]] = {
         (r[0], r[1], r[2])
         for r in session.execute(
@@ -202,6 +236,7 @@ def derive_signals(
     return DeriveSummary(
         evaluated_labs=len(labs),
         evaluated_adverse_events=len(aes),
+        evaluated_courses=len(courses),
         new=len(new),
         new_critical=len(critical),
         already_known=len(hits) - len(new),

@@ -53,7 +53,7 @@ def load_visit_conduct(url: str | None, *, centre: str | None = None,
     from jakreg.protocol.store import ProtocolVersion, active_protocols
     from jakreg.store import db
     from jakreg.store.signal_tables import SafetySignal
-    from jakreg.store.tables import AdverseEvent, LabResult
+    from jakreg.store.tables import AdverseEvent, LabResult, TreatmentCourse
 
     as_of = cutoff or dt.date.today()
     centres = None if centre is None else [centre]
@@ -75,6 +75,7 @@ def load_visit_conduct(url: str | None, *, centre: str | None = None,
         dated = {
             "lab_result": (LabResult.id, LabResult.date),
             "adverse_event": (AdverseEvent.id, AdverseEvent.onset_date),
+            "treatment_course": (TreatmentCourse.id, TreatmentCourse.start_date),
         }
         counts: Counter[tuple[str, str, str, str, str]] = Counter()
         for table, (pk_col, date_col) in dated.items():

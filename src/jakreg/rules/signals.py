@@ -1,4 +1,4 @@
-"""Safety signals: cited, versioned threshold rules evaluated over lab and adverse-event records.
+"""Safety signals: cited, versioned threshold rules evaluated over lab, adverse-event and course records.
 
 Pure: no I/O beyond reading the shipped rule file. A hit says "meets threshold X (source Y)"; it
 is never treatment advice. Rule data: rules/data/safety_signals.yaml (clinical_rules.md §3-§4).
@@ -22,7 +22,8 @@ from jakreg.rules.units import UnknownAnalyteError, UnknownUnitError, convert
 
 FORMAT = "jakreg-safety-signals/1"
 SEVERITIES = ("critical", "warning")
-KINDS = ("lab_below", "lab_above_reference", "lab_ctcae_grade", "ae_grade", "ae_serious", "ae_term")
+KINDS = ("lab_below", "lab_above_reference", "lab_ctcae_grade", "ae_grade", "ae_serious", "ae_term",
+         "course_azole_without_dose_change")  # fmt: skip
 
 
 class SignalRuleError(RuleError):
@@ -44,6 +45,7 @@ class SignalRule:
     multiple: float | None = None
     min_grade: int | None = None
     terms: tuple[str, ...] = ()
+    drug: str | None = None  # course rules: the drug the rule is about
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,21 @@ class AERecord:
     grade: int | None = None
     serious: bool = False
     table: str = "adverse_events"
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    """A treatment course with what the course rules read: its azole co-medication flag (recorded per
+    course, without dates) and the total daily dose (mg/day) of each of its dose records by date."""
+
+    record_id: int
+    patient: str
+    date: date | None  # the course start
+    course_no: int
+    drug: str
+    azole: bool
+    daily_mg: tuple[float, ...] = ()
+    table: str = "treatment_courses"
 
 
 @dataclass(frozen=True)
@@ -152,6 +169,7 @@ def parse_rules(data: object, where: str = "safety_signals.yaml") -> RuleSet:
             multiple=float(raw["multiple"]) if raw.get("multiple") is not None else None,
             min_grade=int(raw["min_grade"]) if raw.get("min_grade") is not None else None,
             terms=tuple(str(t).lower() for t in raw.get("terms") or ()),
+            drug=str(raw["drug"]) if raw.get("drug") is not None else None,
         )
         try:
             if kind == "lab_below":
@@ -162,6 +180,8 @@ def parse_rules(data: object, where: str = "safety_signals.yaml") -> RuleSet:
                 ctcae.terms_for_analyte(str(rule.analyte))
             elif kind in ("lab_ctcae_grade", "ae_grade"):
                 _need(raw, "min_grade", at)
+            elif kind == "course_azole_without_dose_change":
+                _need(raw, "drug", at)
             elif kind == "ae_term" and not rule.terms:
                 raise SignalRuleError(f"{at}: 'terms' must list at least one term")
         except (UnknownAnalyteError, UnknownUnitError) as exc:
@@ -182,7 +202,9 @@ def _text(rule: SignalRule, value: str) -> str:
     return f"{value} meets threshold {rule.label} (source: {rule.source}){prov}"
 
 
-def _hit(rule: SignalRule, rec: LabRecord | AERecord, value: str, threshold: str) -> SignalHit:
+def _hit(
+    rule: SignalRule, rec: LabRecord | AERecord | CourseRecord, value: str, threshold: str
+) -> SignalHit:
     return SignalHit(
         rule_id=rule.id,
         rule_version=rule.version,
@@ -256,9 +278,24 @@ def _ae(rule: SignalRule, rec: AERecord) -> SignalHit | None:
     return None
 
 
+def _course(rule: SignalRule, rec: CourseRecord) -> SignalHit | None:
+    """An azole recorded for a course of the rule's drug whose dose records show one dose level only.
+    No dose record: nothing to read, no signal. The flag has no dates, so "no dose change" is over the
+    whole course (a course started at a reduced dose with the azole also meets it: the text says what
+    was met, not that the dose was wrong)."""
+    if rule.kind != "course_azole_without_dose_change" or rec.drug != rule.drug or not rec.azole:
+        return None
+    if not rec.daily_mg or len(set(rec.daily_mg)) > 1:
+        return None
+    shown = (f"{rec.drug} course {rec.course_no} with azole co-medication, "
+             f"{len(rec.daily_mg)} dose record(s) all {_g(rec.daily_mg[0])} mg/day")  # fmt: skip
+    return _hit(rule, rec, shown, "azole co-medication = yes and one dose level in the course")
+
+
 def evaluate(
     labs: Iterable[LabRecord] = (),
     adverse_events: Iterable[AERecord] = (),
+    courses: Iterable[CourseRecord] = (),
     *,
     rules: RuleSet | Sequence[SignalRule] | None = None,
 ) -> list[SignalHit]:
@@ -271,9 +308,12 @@ def evaluate(
         rs = rules
     lab_rules = [r for r in rs if r.kind.startswith("lab_")]
     ae_rules = [r for r in rs if r.kind.startswith("ae_")]
+    course_rules = [r for r in rs if r.kind.startswith("course_")]
     hits: list[SignalHit] = []
     for lab in labs:
         hits.extend(h for r in lab_rules if (h := _lab(r, lab)) is not None)
     for ae in adverse_events:
         hits.extend(h for r in ae_rules if (h := _ae(r, ae)) is not None)
+    for course in courses:
+        hits.extend(h for r in course_rules if (h := _course(r, course)) is not None)
     return hits
