@@ -9,6 +9,7 @@ indented levels).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 
@@ -17,8 +18,7 @@ def dumps_readable(value: Any, *, depth: int = 2, ensure_ascii: bool = True,
     """``value`` as JSON, indented for the outer ``depth`` levels of objects and arrays; the same
     value as ``json.dumps`` (``json.loads`` of both is equal). Ends without a newline."""
 
-    def one(v: Any) -> str:
-        return json.dumps(v, ensure_ascii=ensure_ascii, allow_nan=allow_nan)
+    one = compact_encoder(ensure_ascii=ensure_ascii, allow_nan=allow_nan, separators=(", ", ": "))
 
     def walk(v: Any, level: int) -> str:
         pad, inner = " " * level, " " * (level + 1)
@@ -30,3 +30,29 @@ def dumps_readable(value: Any, *, depth: int = 2, ensure_ascii: bool = True,
         return "[\n" + ",\n".join(f"{inner}{walk(x, level + 1)}" for x in v) + f"\n{pad}]"
 
     return walk(value, 0)
+
+
+def _not_serialisable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def compact_encoder(
+    *,
+    ensure_ascii: bool = True,
+    allow_nan: bool = True,
+    separators: tuple[str, str] = (",", ":"),
+    default: Callable[[Any], Any] = _not_serialisable,
+) -> Callable[[Any], str]:
+    """``json.dumps`` on one line as a function built once: json.dumps builds a new encoder per call,
+    which over a hundred thousand rows costs more than the encoding. Same text as json.dumps with the
+    same options."""
+    item, key = separators
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython always has the C encoder
+        return lambda v: json.dumps(v, ensure_ascii=ensure_ascii, allow_nan=allow_nan,
+                                    separators=separators, default=default)  # fmt: skip
+    strings = (
+        json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
+    )
+    encode = make(None, default, strings, None, key, item, False, False, allow_nan)
+    return lambda v: "".join(encode(v, 0))

@@ -33,6 +33,7 @@ from jakreg.analysis.data import (
     VariantData,
 )
 from jakreg.errors import SelectionError
+from jakreg.jsontext import compact_encoder
 from jakreg.store.tables import (
     AdverseEvent,
     Assessment,
@@ -80,21 +81,8 @@ Digest = Any  # hashlib's sha256 object
 _iso = methodcaller("isoformat")
 
 
-def _row_encoder() -> Callable[[Sequence[Any]], str]:
-    """json.dumps(values, ensure_ascii=False, separators=(",", ":")) with dates as ISO text.
-
-    The C encoder is built once (json.dumps would build one per row); same text, byte for byte.
-    """
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # pragma: no cover - CPython always has the C encoder
-        return lambda values: json.dumps(
-            values, ensure_ascii=False, separators=(",", ":"), default=_iso
-        )
-    encode = make(None, _iso, json.encoder.encode_basestring, None, ":", ",", False, False, True)
-    return lambda values: "".join(encode(values, 0))
-
-
-_encode_row = _row_encoder()
+# json.dumps(values, ensure_ascii=False, separators=(",", ":")) with dates as ISO text, built once
+_encode_row = compact_encoder(ensure_ascii=False, default=_iso)
 
 
 class _Dates:
