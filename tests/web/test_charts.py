@@ -163,3 +163,22 @@ def test_lines_come_from_the_shipped_safety_signal_rules() -> None:
     assert lines["haemoglobin"].unit == "g/L"
     assert lines["alt"].unit == "× ULN"
     assert "hb_low v" in lines["haemoglobin"].source
+
+
+@pytest.mark.parametrize(
+    ("top", "ticks"),
+    [(44.0, [0, 20, 40]), (1.0, [0, 0.5, 1.0]), (1.1, [0, 0.5, 1.0]), (3.3, [0, 1, 2, 3]),
+     (550.0, [0, 200, 400]), (0.044, [0, 0.02, 0.04]), (0.0, [0.0])],
+)  # fmt: skip
+def test_y_ticks_are_round_and_within_the_scale(top: float, ticks: list[float]) -> None:
+    assert charts.y_ticks(top) == pytest.approx(ticks)
+
+
+def test_line_chart_values_on_the_y_axis_where_the_scale_puts_them() -> None:
+    axis = Axis(D0, D0 + dt.timedelta(days=100))
+    svg = line_chart("c", "t", "IDDA total", [(D0, 40.0), (D0 + dt.timedelta(days=50), 10.0)], axis)
+    texts = _parse(svg).findall(f"{SVG}text[@class='y-tick']")
+    assert [t.text for t in texts] == ["0", "20", "40"]
+    top = 40.0 * 1.1
+    for t, value in zip(texts, (0, 20, 40), strict=True):
+        assert float(t.get("y")) == pytest.approx(charts.y_of(value, top) + 3, abs=0.01)

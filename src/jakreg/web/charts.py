@@ -9,6 +9,7 @@ axes. Thresholds are passed in (see `provisional_thresholds`); a line on a chart
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -16,8 +17,8 @@ from typing import Any
 
 from jakreg.rules.units import UnknownAnalyteError, UnknownUnitError, convert
 
-WIDTH, HEIGHT = 640, 160
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 30
+WIDTH, HEIGHT = 640, 170
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 22, 30
 PROVISIONAL_SOURCE = "ruxolitinib/baricitinib label, provisional"
 
 
@@ -86,7 +87,31 @@ def _e(text: Any) -> str:
     return escape(str(text), quote=True)
 
 
-def _frame(chart_id: str, title: str, desc: str, y_label: str, axis: Axis, body: list[str]) -> str:
+def y_ticks(top: float) -> list[float]:
+    """Round values from 0 to ``top`` (steps of 1, 2 or 5 × a power of ten; 3 to 6 ticks)."""
+    if top <= 0:
+        return [0.0]
+    raw = top / 4
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [round(i * step, 12) for i in range(int(top / step + 1e-9) + 1)]
+
+
+def _y_axis(top: float) -> list[str]:
+    """Tick marks and their values on the vertical axis (a chart is read, not only looked at)."""
+    out = []
+    for v in y_ticks(top):
+        y = y_of(v, top)
+        out.append(
+            f'<line class="tick" x1="{LEFT - 4}" y1="{y:.2f}" x2="{LEFT}" y2="{y:.2f}" stroke="#333"/>'
+            f'<text class="y-tick" x="{LEFT - 6}" y="{y + 3:.2f}" font-size="9" '
+            f'text-anchor="end">{v:g}</text>'
+        )
+    return out
+
+
+def _frame(chart_id: str, title: str, desc: str, y_label: str, axis: Axis, body: list[str],
+           top: float | None = None) -> str:  # fmt: skip
     base = HEIGHT - BOTTOM
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{_e(chart_id)}" class="chart" role="img" '
@@ -99,9 +124,10 @@ def _frame(chart_id: str, title: str, desc: str, y_label: str, axis: Axis, body:
         f'<text class="x-label" x="{LEFT}" y="{HEIGHT - 4}" font-size="10">{_e(axis.start.isoformat())}</text>',
         f'<text class="x-label" x="{WIDTH - RIGHT}" y="{HEIGHT - 4}" font-size="10" '
         f'text-anchor="end">{_e(axis.end.isoformat())}</text>',
-        f'<text class="y-label" x="4" y="{TOP + 8}" font-size="10">{_e(y_label)}</text>',
+        f'<text class="y-label" x="4" y="{TOP - 8}" font-size="10">{_e(y_label)}</text>',
     ]
-    return "".join(parts + body + ["</svg>"])
+    ticks = _y_axis(top) if top is not None else []
+    return "".join(parts + ticks + body + ["</svg>"])
 
 
 def _top(values: Sequence[float]) -> float:
@@ -140,7 +166,7 @@ def line_chart(
     desc = f"{len(points)} values of {y_label} from {axis.start} to {axis.end}" + "".join(
         f"; {t.label}" for t in thresholds
     )
-    return _frame(chart_id, title, desc, y_label, axis, body)
+    return _frame(chart_id, title, desc, y_label, axis, body, top)
 
 
 def step_chart(
@@ -159,7 +185,7 @@ def step_chart(
             f'<polyline class="series step" fill="none" stroke="#063" points="{" ".join(pts)}"/>'
         )
     desc = f"{len(steps)} dose changes in {y_label} from {axis.start} to {axis.end}"
-    return _frame(chart_id, title, desc, y_label, axis, body)
+    return _frame(chart_id, title, desc, y_label, axis, body, top)
 
 
 def course_chart(
