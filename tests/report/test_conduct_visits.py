@@ -117,3 +117,14 @@ def test_written_report_has_visits_and_signals(tmp_path: Path) -> None:
     signals = _rows(tmp_path / "report" / "tables" / "signals_by_rule.csv")
     assert signals
     assert all(r["source"] for r in signals)
+
+
+def test_parallel_conduct_reads_write_the_same_report(tmp_path: Path) -> None:
+    path = build_prospective_demo(tmp_path / "p", patients=12, today=TODAY)
+    url = f"sqlite:///{path}"
+    one = write_report(url, tmp_path / "one", literature=False, cutoff=TODAY)
+    two = write_report(url, tmp_path / "two", literature=False, cutoff=TODAY, parallel=True)
+    assert [p.name for p in one.tables] == [p.name for p in two.tables]
+    for a, b in zip(one.tables, two.tables, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert one.results.read_bytes() == two.results.read_bytes()

@@ -85,6 +85,7 @@ def report(
         te_days_before=te_days_before,
         te_days_after=te_days_after,
         allow_empty=allow_empty,
+        parallel=True,  # the study-conduct reads in a second process (two cores)
     )
     if files.n_patients == 0:
         err.print("warning: the report is empty: no patient was selected (--allow-empty).")

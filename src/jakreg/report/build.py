@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jakreg.analysis.options import AnalysisOptions
 from jakreg.analysis.results import StudyResults
@@ -158,12 +160,16 @@ def write_report(
     te_days_before: int | None = None,
     te_days_after: int | None = None,
     allow_empty: bool = False,
+    parallel: bool = False,
 ) -> ReportFiles:
     """Analyse the database at `url` and write the report folder `out` (created if needed).
 
     ``te_days_before`` / ``te_days_after`` change the treatment-emergent window's limits
     (rules/data/treatment_emergent.yaml) for this report. With no patient to analyse nothing is
-    written and SelectionError says so, unless ``allow_empty`` (the files then say it)."""
+    written and SelectionError says so, unless ``allow_empty`` (the files then say it).
+    ``parallel``: read the study-conduct data (quality run, visits, signals) in a second process
+    while this one analyses (the two only read the database; about a fifth of the time at registry
+    size on two cores); same files either way."""
     import time
 
     if suppress_below is not None and suppress_below < 2:
@@ -173,33 +179,48 @@ def write_report(
     options = AnalysisOptions(
         centre=centre, cutoff=cutoff, literature=literature, treatment_emergent=window
     )
-    if literature:
-        from jakreg.analysis.published import packaged_case_records
-
-        cases, source = packaged_case_records()
-        results = analyse(url, options, literature_cases=cases, literature_source=source)
-    else:
-        results = analyse(url, options)
+    from jakreg.report import conduct_visits as cv
     from jakreg.report.quality_part import conduct_section, load_conduct
 
-    conduct = conduct_section(load_conduct(url, centre=centre, cutoff=cutoff), suppress_below)
-    from jakreg.report import conduct_visits as cv
-
-    visit_data = cv.load_visit_conduct(url, centre=centre, cutoff=cutoff)
-    visits = cv.visit_conduct_section(visit_data, suppress_below)
+    with _conduct_reader(parallel) as submit:
+        quality_data = submit(load_conduct, url, centre=centre, cutoff=cutoff)
+        visit_data = submit(cv.load_visit_conduct, url, centre=centre, cutoff=cutoff)
+        results = _analyse(url, options, literature)
+        conduct = conduct_section(quality_data(), suppress_below)
+        visits = cv.visit_conduct_section(visit_data(), suppress_below)
     analysed = time.perf_counter() - t0
     if results.cohort.n_patients == 0 and not allow_empty:
         raise SelectionError(empty_selection_text(centre, options.source) + EMPTY_HINT)
     with gc_frozen():
         files = write_results_folder(
-            results,
-            out,
-            suppress_below=suppress_below,
-            extra_sections=(conduct, visits),
-            extra_drawings={cv.FIGURE: cv.drawing(visit_data)},
-        )
+            results, out, suppress_below=suppress_below, extra_sections=(conduct, visits),
+            extra_drawings={cv.FIGURE: cv.drawing(visit_data())},
+        )  # fmt: skip
     files.timings["analysis"] = analysed
     return files
+
+
+def _analyse(url: str | None, options: AnalysisOptions, literature: bool) -> StudyResults:
+    if literature:
+        from jakreg.analysis.published import packaged_case_records
+
+        cases, source = packaged_case_records()
+        return analyse(url, options, literature_cases=cases, literature_source=source)
+    return analyse(url, options)
+
+
+@contextmanager
+def _conduct_reader(parallel: bool) -> Iterator[Callable[..., Callable[[], Any]]]:
+    """``submit(fn, *args, **kw)`` gives a function returning ``fn``'s result: run in a second
+    process (spawned: nothing of this one's state is shared) when ``parallel``, else here on demand."""
+    if not parallel:
+        yield lambda fn, *a, **kw: functools.cache(lambda: fn(*a, **kw))
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield lambda fn, *a, **kw: pool.submit(fn, *a, **kw).result
 
 
 EMPTY_HINT = (
