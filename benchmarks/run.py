@@ -41,7 +41,6 @@ from benchmarks.common import (
 )
 
 SIDE_BEGIN = "<!-- side-by-side: begin (written by benchmarks/side_by_side.py) -->"
-SIDE_END = "<!-- side-by-side: end -->"
 PARTS = ("import", "xlsx", "report", "cold", "server", "postgres")
 TARGETS = {
     "csv_rows_per_s": 200_000,
@@ -541,10 +540,11 @@ class Bench:
         (out / "results.json").write_text(json.dumps(data, indent=1, default=str) + "\n")
         text = markdown(data)
         old = out / "results.md"
-        if old.exists() and SIDE_BEGIN in (previous := old.read_text()) and SIDE_END in previous:
-            # the section benchmarks/side_by_side.py wrote stays until that script replaces it
-            kept = SIDE_BEGIN + previous.split(SIDE_BEGIN, 1)[1].split(SIDE_END, 1)[0] + SIDE_END
-            text = text.rstrip("\n") + "\n\n" + kept + "\n"
+        if old.exists() and SIDE_BEGIN in (previous := old.read_text()):
+            # the section benchmarks/side_by_side.py wrote (it replaces it itself) and the notes after
+            # it (profiles, before/after measurements) stay
+            kept = SIDE_BEGIN + previous.split(SIDE_BEGIN, 1)[1]
+            text = text.rstrip("\n") + "\n\n" + kept.rstrip("\n") + "\n"
         (out / "results.md").write_text(text)
         self.log(f"wrote {out / 'results.json'} and {out / 'results.md'}")
 
