@@ -74,8 +74,16 @@ federated-demo: $(STAMP) $(FED_STAMP)
 fuzz: $(STAMP)
 	$(BIN)/pytest -q -m fuzz tests/fuzz
 
-bench: $(STAMP)
+# The benchmarks also need the optional extra `bench` (DuckDB, for the side-by-side comparison).
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/side_by_side.py
 
 docs: $(STAMP)
 	$(BIN)/python -m jakreg.docs_cli > docs/cli.md

@@ -23,6 +23,19 @@ from jakreg.store.tables import TABLE_FOR_SHEET
 BATCH = 10_000
 
 
+def blank_defaults(spec: Any) -> dict[int, Any]:
+    """Column index -> the table's default, for NOT NULL columns a blank cell leaves to their default
+    (e.g. patients.lost_to_follow_up, 'no'): what the importer fills in, so the raw rows fit the schema."""
+    columns = TABLE_FOR_SHEET[spec.name].__table__.columns
+    out: dict[int, Any] = {}
+    for i, name in enumerate(spec.columns):
+        column = columns.get(name)
+        default = getattr(column, "default", None) if column is not None else None
+        if column is not None and not column.nullable and getattr(default, "is_scalar", False):
+            out[i] = default.arg  # type: ignore[union-attr]
+    return out
+
+
 def _csv_rows(folder: Path, sheet: str) -> Iterator[list[Any]]:
     path = folder / f"{sheet}.csv"
     if not path.exists():
@@ -77,7 +90,11 @@ def load(study: Path, db: Path) -> int:
         lookup = centre_pk if spec.name == "patients" else patient_pk
         rows = _xlsx_rows(sheets, spec.name) if sheets is not None else _csv_rows(study, spec.name)
         batch: list[list[Any]] = []
+        defaults = blank_defaults(spec)
         for row in rows:
+            for i, value in defaults.items():
+                if row[i] is None:
+                    row[i] = value
             if key is not None:
                 row[key] = lookup[str(row[key])]
             row.append(1)

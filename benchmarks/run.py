@@ -40,6 +40,7 @@ from benchmarks.common import (
     run_child,
 )
 
+SIDE_BEGIN = "<!-- side-by-side: begin (written by benchmarks/side_by_side.py) -->"
 PARTS = ("import", "xlsx", "report", "cold", "server", "postgres")
 TARGETS = {
     "csv_rows_per_s": 200_000,
@@ -537,7 +538,14 @@ class Bench:
             "figures": [f.to_dict() for f in self.figures],
         }
         (out / "results.json").write_text(json.dumps(data, indent=1, default=str) + "\n")
-        (out / "results.md").write_text(markdown(data))
+        text = markdown(data)
+        old = out / "results.md"
+        if old.exists() and SIDE_BEGIN in (previous := old.read_text()):
+            # the section benchmarks/side_by_side.py wrote (it replaces it itself) and the notes after
+            # it (profiles, before/after measurements) stay
+            kept = SIDE_BEGIN + previous.split(SIDE_BEGIN, 1)[1]
+            text = text.rstrip("\n") + "\n\n" + kept.rstrip("\n") + "\n"
+        (out / "results.md").write_text(text)
         self.log(f"wrote {out / 'results.json'} and {out / 'results.md'}")
 
 

@@ -194,6 +194,7 @@ def import_path(
         # then sees this one's rows: validate-then-write stays one atomic step.
         try:
             db.take_write_lock(session)
+            db.use_import_cache(session)
             log = ProblemLog(limit=max_problems)
             writer = StudyWriter(
                 session, actor=actor, path=str(path), sha256=fingerprint(path), file=path.name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,9 @@ class Change:
 # made once: json.dumps with options builds a new encoder on every call
 _encode_sorted = json.JSONEncoder(sort_keys=True, default=str).encode
 _encode = json.JSONEncoder(default=str).encode
+_encode_string = (
+    json.encoder.encode_basestring_ascii
+)  # what _encode writes for a str (ensure_ascii)
 
 
 def _json(value: dict[str, Any] | None) -> str | None:
@@ -47,6 +51,9 @@ def as_utc(at: dt.datetime) -> dt.datetime:
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
 
 
+# audit_event's columns but its id, in table order: the rows write_many hands to the driver
+_ROW_ORDER = ("at", "actor", "action", "entity", "entity_pk", "entity_key", "patient_id", "centre",
+              "before", "after", "batch_pk", "prev_hash", "hash")  # fmt: skip
 _HASHED = ("at", "actor", "action", "entity", "entity_pk", "entity_key", "patient_id", "centre",
            "before", "after", "batch_pk")  # fmt: skip
 
@@ -103,35 +110,59 @@ class AuditWriter:
         return event
 
     def write_many(self, changes: list[Change], at: dt.datetime | None = None) -> None:
-        """Append many events with one batched INSERT (imports); same chain as ``write``."""
+        """Append many events with one batched INSERT (imports); same chain as ``write``.
+
+        The events share their time, so what every hash input has in common is encoded once
+        (``_chained_hashes``); rows go to the driver as lists in column order."""
         if not changes:
             return
         self.session.flush()  # events written with ``write`` go first, in order
         when = (at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
         prev = self._last_hash()
-        rows: list[dict[str, Any]] = []
-        for change in changes:
-            fields: dict[str, Any] = {
-                "at": when,
-                "actor": change.actor,
-                "action": change.action,
-                "entity": change.entity,
-                "entity_pk": change.entity_pk,
-                "entity_key": change.entity_key,
-                "patient_id": change.patient_id,
-                "centre": change.centre,
-                "before": _json(change.before),
-                "after": _json(change.after),
-                "batch_pk": change.batch_pk,
-            }
-            digest = _hash(prev, fields)
-            rows.append({**fields, "prev_hash": prev, "hash": digest})
-            prev = digest
         if self._bulk is None:
             self._bulk = BulkInsert(self.session, AuditEvent.__table__, exclude=("id",))  # type: ignore[arg-type]
-        self._bulk.run(rows)
+        bulk = self._bulk
+        if [name for name, _default in bulk.fields] != list(_ROW_ORDER):
+            raise RuntimeError("audit_event's columns are not in the order write_many builds")
+        at_bound = bulk.bind("at", when)
+        rows: list[list[Any]] = []
+        for c, (before, after, digest_prev, digest) in zip(
+            changes, _chained_hashes(prev, when, changes), strict=True
+        ):
+            rows.append(
+                [at_bound, c.actor, c.action, c.entity, c.entity_pk, c.entity_key, c.patient_id,
+                 c.centre, before, after, c.batch_pk, digest_prev, digest]
+            )  # fmt: skip
+            prev = digest
+        bulk.run_rows(rows, bound=(bulk.index("at"),))
         self._head = prev
         self.count += len(rows)
+
+
+def _chained_hashes(
+    prev: str, when: dt.datetime, changes: list[Change]
+) -> Iterator[tuple[str | None, str | None, str, str]]:
+    """(before JSON, after JSON, previous hash, hash) per change: the very hashes ``_hash`` gives.
+
+    ``_hash`` encodes the list [prev, at, actor, action, entity, entity_pk, entity_key, patient_id,
+    centre, before, after, batch_pk] as JSON; here the part after ``prev`` up to ``entity`` is encoded
+    once per (actor, action, entity) and joined as text with the same separators (", ")."""
+    at_text = as_utc(when).isoformat()
+    shared: dict[tuple[str, str, str], str] = {}
+    for change in changes:
+        before, after = _json(change.before), _json(change.after)
+        key = (change.actor, change.action, change.entity)
+        middle = shared.get(key)
+        if middle is None:
+            middle = shared[key] = _encode([at_text, *key])[1:-1]
+        rest = _encode(
+            [change.entity_pk, change.entity_key, change.patient_id, change.centre, before, after,
+             change.batch_pk]
+        )  # fmt: skip
+        text_ = "[" + _encode_string(prev) + ", " + middle + ", " + rest[1:]
+        digest = hashlib.sha256(text_.encode()).hexdigest()
+        yield before, after, prev, digest
+        prev = digest
 
 
 @dataclass(frozen=True)

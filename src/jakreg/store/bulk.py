@@ -47,11 +47,32 @@ class BulkInsert:
         processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in self.columns]
         self.processors = [(i, p) for i, p in enumerate(processors) if p is not None]
 
+    def index(self, name: str) -> int:
+        """The position of a column in the rows ``run_rows`` takes."""
+        return next(i for i, (n, _default) in enumerate(self.fields) if n == name)
+
+    def bind(self, name: str, value: Any) -> Any:
+        """One value converted as the driver gets it (e.g. a datetime as text on SQLite): for a value
+        every row shares, converted once and passed to ``run_rows`` as already bound."""
+        i = self.index(name)
+        for j, process in self.processors:
+            if j == i and value is not None:
+                return process(value)
+        return value
+
     def run(self, records: list[dict[str, Any]]) -> None:
         """Insert the records (column name -> value; a missing column takes its default)."""
         fields = self.fields
-        rows = [[record.get(name, default) for name, default in fields] for record in records]
+        self.run_rows(
+            [[record.get(name, default) for name, default in fields] for record in records]
+        )
+
+    def run_rows(self, rows: list[list[Any]], *, bound: tuple[int, ...] = ()) -> None:
+        """Insert rows given as lists in column order (``fields``; changed in place). The columns at the
+        positions in ``bound`` hold values already converted (``bind``) and are passed as they are."""
         for i, process in self.processors:
+            if i in bound:
+                continue
             for row in rows:
                 value = row[i]
                 if value is not None:

@@ -470,13 +470,7 @@ class StudyWriter:
             fast = self._inserts[spec.name] = BulkInsert(
                 self.session, table, skip_conflicts=spec.name in DUPLICATES_BY_DATABASE
             )
-        d = self.d
-        fast.run(
-            [
-                {**to_record(spec, v, d), "id": pk, "version": 1}
-                for pk, v in zip(ids, created, strict=True)
-            ]
-        )
+        fast.run_rows(_insert_rows(spec, fast, created, ids, self.d))
         return ids
 
     def _take_ids(self, table: Table, n: int) -> list[int]:
@@ -516,6 +510,36 @@ class StudyWriter:
         ]
         for part in _chunks(params, 2000):
             self.session.execute(statement, part)
+
+
+def _insert_rows(
+    spec: SheetSpec, fast: BulkInsert, created: list[dict[str, Any]], ids: list[int], d: Directory
+) -> list[list[Any]]:
+    """New records as lists in ``fast``'s column order: what ``fast.run`` makes of
+    ``{**to_record(spec, v, d), "id": pk, "version": 1}``, without a dict per row."""
+    fields = fast.fields
+    rows = [[v.get(name, default) for name, default in fields] for v in created]
+    names = [name for name, _default in fields]
+    if spec.name == "patients":
+        source, target, lookup = "centre", "centre_pk", d.centre_pk
+    elif "patient_id" in spec.columns:
+        source, target, lookup = "patient_id", "patient_pk", d.patient_pk
+    else:
+        source = target = ""
+        lookup = {}
+    if source in names:  # to_record moves the reference to its key column: the table's default
+        i = names.index(source)
+        for row in rows:
+            row[i] = fields[i][1]
+    if target:
+        i = names.index(target)
+        for row, v in zip(rows, created, strict=True):
+            row[i] = lookup[v[source]]
+    i, j = names.index("id"), names.index("version")
+    for row, pk in zip(rows, ids, strict=True):
+        row[i] = pk
+        row[j] = 1
+    return rows
 
 
 def upsert_study(
