@@ -179,11 +179,17 @@ def monitor(
                           str(c.overdue), str(c.done), str(c.partial), pct)  # fmt: skip
         out.print(table)
         visits = Table(title="Visits", header_style="bold")
-        for col in ("patient", "course", "visit", "planned", "window", "status", "missing"):
-            visits.add_column(col, overflow="fold")
+        # dates and ids never break inside (a folded date misreads); the window's ends on two lines
+        visits.add_column("patient", no_wrap=True)
+        visits.add_column("course", overflow="fold")
+        visits.add_column("visit", overflow="fold")
+        visits.add_column("planned", no_wrap=True)
+        visits.add_column("window", no_wrap=True)
+        visits.add_column("status", no_wrap=True)
+        visits.add_column("missing / reason", overflow="fold")
         for s in shown:
-            visits.add_row(s.pseudonym, f"{s.course_id} {s.drug}", escape(s.label),
-                           str(s.planned), f"{s.window_start} – {s.window_end}", s.status,
+            visits.add_row(s.pseudonym, f"{s.course_id} {s.drug}", escape(s.label), str(s.planned),
+                           f"{s.window_start}\n{s.window_end}", s.status,
                            ", ".join(s.missing) or escape(s.reason))  # fmt: skip
         out.print(visits)
         open_table = Table(title="Open safety signals", header_style="bold")
