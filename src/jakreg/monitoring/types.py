@@ -49,3 +49,28 @@ class CentreSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# The counting rules the monitor, the dashboard and the report share (one definition each).
+DUE_DAYS = 30  # "visits due in the next 30 days"
+
+
+def due_soon(s: VisitStatus, as_of: dt.date) -> bool:
+    """Due in the next DUE_DAYS days: due, upcoming or partial, with a window still open on ``as_of``
+    or opening within DUE_DAYS of it."""
+    return (
+        s.status in ("due", "upcoming", "partial")
+        and s.window_end >= as_of
+        and s.window_start <= as_of + dt.timedelta(days=DUE_DAYS)
+    )
+
+
+def on_drug(start: dt.date, stop: dt.date | None, as_of: dt.date) -> bool:
+    """A course is running on ``as_of``: started on or before it, not stopped by it."""
+    return start <= as_of and (stop is None or stop > as_of)
+
+
+def completeness_pct(done: int, partial: int, overdue: int) -> float | None:
+    """done / (done + partial + overdue) in percent, one decimal; None when no visit counts."""
+    base = done + partial + overdue
+    return round(100 * done / base, 1) if base else None

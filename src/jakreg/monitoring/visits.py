@@ -12,7 +12,13 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from jakreg.errors import JakregError
-from jakreg.monitoring.types import CentreSummary, VisitStatus
+from jakreg.monitoring.types import (
+    CentreSummary,
+    VisitStatus,
+    completeness_pct,
+    due_soon,
+    on_drug,
+)
 from jakreg.protocol.schedule import PlannedVisit, expected_visits
 from jakreg.protocol.schema import Item, ItemKind
 from jakreg.protocol.store import ActiveProtocol, active_protocols, version_for
@@ -261,29 +267,23 @@ def centre_summary(
     centre_of = _centres(session, centres)
     if statuses is None:
         statuses = visit_statuses(session, as_of=as_of, centres=centres)
-    on_drug: dict[str, set[int]] = defaultdict(set)
+    running: dict[str, set[int]] = defaultdict(set)  # patients on drug, by centre
     for pk, cpk, start, stop in session.execute(
         select(Patient.id, Patient.centre_pk, TreatmentCourse.start_date, TreatmentCourse.stop_date)
         .join(TreatmentCourse, TreatmentCourse.patient_pk == Patient.id)
     ):  # fmt: skip
-        if cpk in centre_of and start <= as_of and (stop is None or stop > as_of):
-            on_drug[centre_of[cpk]].add(pk)
-    soon = as_of + dt.timedelta(days=30)
+        if cpk in centre_of and on_drug(start, stop, as_of):
+            running[centre_of[cpk]].add(pk)
     count: dict[str, dict[str, int]] = {c: defaultdict(int) for c in centre_of.values()}
     for s in statuses:
         c = count[s.centre]
         c[s.status] += 1
-        if (
-            s.status in ("due", "upcoming", "partial")
-            and s.window_end >= as_of
-            and (s.window_start <= soon)
-        ):
+        if due_soon(s, as_of):
             c["due30"] += 1
     out = []
     for centre in sorted(count):
         c = count[centre]
-        base = c["done"] + c["partial"] + c["overdue"]
-        pct = round(100 * c["done"] / base, 1) if base else None
-        out.append(CentreSummary(centre, len(on_drug[centre]), c["due30"], c["overdue"],
+        pct = completeness_pct(c["done"], c["partial"], c["overdue"])
+        out.append(CentreSummary(centre, len(running[centre]), c["due30"], c["overdue"],
                                  c["done"], c["partial"], pct))  # fmt: skip
     return out

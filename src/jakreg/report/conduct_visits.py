@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from matplotlib.axes import Axes
 from sqlalchemy import select
 
+from jakreg.monitoring.types import completeness_pct
 from jakreg.report.context import FigureSlot, Section
 from jakreg.report.figures_questions import Drawing
 from jakreg.report.tables import Cell, Table, suppress
@@ -95,11 +96,6 @@ def load_visit_conduct(url: str | None, *, centre: str | None = None,
     return VisitConduct(as_of, stored, labels, dict(by_centre), dict(by_visit), order, signals)
 
 
-def _pct(done: int, partial: int, overdue: int) -> float | None:
-    base = done + partial + overdue
-    return round(100 * done / base, 1) if base else None
-
-
 def visit_conduct_section(data: VisitConduct, suppress_below: int | None = None) -> Section:
     """Visit adherence by centre and by visit, and signals by rule and state (tables and a figure)."""
     text: list[str] = []
@@ -116,7 +112,7 @@ def visit_conduct_section(data: VisitConduct, suppress_below: int | None = None)
         for c in centres:
             n = {s: data.by_centre.get((c, s), 0) for s in (*COUNTED, "upcoming", "not_applicable")}
             rows.append((c, sum(n[s] for s in COUNTED), n["done"], n["partial"], n["due"],
-                         n["overdue"], n["not_applicable"], _pct(n["done"], n["partial"], n["overdue"])))  # fmt: skip
+                         n["overdue"], n["not_applicable"], completeness_pct(n["done"], n["partial"], n["overdue"])))  # fmt: skip
         tables.append(Table(
             "visit_adherence_by_centre", f"Visit adherence by centre as of {data.as_of}",
             ("centre", "expected", "done", "partial", "due", "overdue", "not applicable",
@@ -134,7 +130,7 @@ def visit_conduct_section(data: VisitConduct, suppress_below: int | None = None)
             if not sum(n[s] for s in COUNTED):
                 continue  # no window opened yet
             vrows.append((v, labels[v], sum(n[s] for s in COUNTED), n["done"], n["partial"], n["due"],
-                          n["overdue"], _pct(n["done"], n["partial"], n["overdue"])))  # fmt: skip
+                          n["overdue"], completeness_pct(n["done"], n["partial"], n["overdue"])))  # fmt: skip
         tables.append(Table(
             "visit_adherence_by_visit", f"Visit adherence by visit as of {data.as_of}",
             ("visit", "label", "expected", "done", "partial", "due", "overdue", "completeness %"),

@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jakreg.monitoring.types import CentreSummary, VisitStatus
+from jakreg.monitoring.types import CentreSummary, completeness_pct, due_soon, on_drug
 from jakreg.monitoring.visits import centre_summary, visit_statuses
 from jakreg.store.signal_tables import SafetySignal
 from jakreg.store.tables import AuditEvent, Centre, Patient, TreatmentCourse
 from jakreg.web.errors import WebError
 
 ALL_CENTRES = "all centres"
-DUE_DAYS = 30  # centre_summary's window for "due in the next 30 days"
 # what a number on the dashboard counts; the key of its list of patients
 SHOWS: dict[str, str] = {
     "on_drug": "patients on drug",
@@ -86,15 +85,6 @@ class Dashboard:
         return self.concerned.get((centre, show), [])
 
 
-def due_within_30_days(s: VisitStatus, as_of: dt.date) -> bool:
-    """The visits centre_summary counts as due in the next 30 days (the same test, for their list)."""
-    return (
-        s.status in ("due", "upcoming", "partial")
-        and s.window_end >= as_of
-        and s.window_start <= as_of + dt.timedelta(days=DUE_DAYS)
-    )
-
-
 @dataclass(frozen=True)
 class CentrePart:
     """One centre's row, the patients behind its numbers, and the protocol versions its visits follow."""
@@ -132,7 +122,7 @@ def build_parts(session: Session, names: dict[str, str], as_of: dt.date) -> dict
         versions[s.centre].add(s.protocol_version)
         if s.status == "overdue":
             concerned[s.centre]["overdue"][s.pseudonym] += 1
-        if due_within_30_days(s, as_of):
+        if due_soon(s, as_of):
             concerned[s.centre]["due30"][s.pseudonym] += 1
     for pid, centre, start, stop in session.execute(
         select(Patient.patient_id, Centre.centre, TreatmentCourse.start_date,
@@ -141,7 +131,7 @@ def build_parts(session: Session, names: dict[str, str], as_of: dt.date) -> dict
         .join(TreatmentCourse, TreatmentCourse.patient_pk == Patient.id)
         .where(Centre.centre.in_(wanted))
     ):  # fmt: skip
-        if start <= as_of and (stop is None or stop > as_of):  # as centre_summary counts them
+        if on_drug(start, stop, as_of):  # as centre_summary counts them
             concerned[centre]["on_drug"][pid] = 1
     signals: Counter[str] = Counter()
     critical: Counter[str] = Counter()
@@ -195,12 +185,11 @@ def pooled(board: Dashboard) -> Dashboard:
     done, partial, overdue = (
         sum(getattr(r, k) for r in rows) for k in ("done", "partial", "overdue")
     )
-    base = done + partial + overdue
     total = DashboardRow(
         ALL_CENTRES, f"{len(rows)} centre{'' if len(rows) == 1 else 's'}",
         sum(r.patients_on_drug for r in rows), sum(r.due_next_30_days for r in rows), overdue,
         sum(r.open_signals for r in rows), sum(r.open_critical for r in rows), done, partial,
-        round(100 * done / base, 1) if base else None,
+        completeness_pct(done, partial, overdue),
     )  # fmt: skip
     return Dashboard(board.as_of, [total], board.protocol_versions, {}, pooled=True)
 
