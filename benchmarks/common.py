@@ -258,3 +258,20 @@ def fmt(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "–"
     return f"{value:,.{digits}f}"
+
+
+def synthetic_registry(work: Path, db_name: str, patients: int, centres: int) -> str:
+    """``work/db_name``, a SQLite registry of a synthetic study (jakreg.synth, seed 1; its CSVs in
+    ``work/study``) imported with ``jakreg.study``; its URL. An existing database is reused as is."""
+    from jakreg.study import import_path, init_database
+    from jakreg.synth.write import write_synthetic
+
+    path = work / db_name
+    url = f"sqlite:///{path}"
+    if not path.exists():
+        t = time.perf_counter()
+        write_synthetic(work / "study", patients=patients, centres=centres, seed=1)
+        init_database(url)
+        import_path(work / "study", url, actor="bench")
+        print(f"built and imported {patients} patients in {time.perf_counter() - t:.0f} s")
+    return url

@@ -18,6 +18,7 @@ import argparse
 import json
 import re
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,13 +27,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import synthetic_registry
 from jakreg.monitoring.signals import acknowledge_signal, derive_signals
 from jakreg.store import db
 from jakreg.store.signal_tables import SafetySignal
 from jakreg.store.tables import Centre
-from jakreg.study import import_path, init_database
 from jakreg.synth.generate import DEFAULT_CUTOFF
-from jakreg.synth.write import write_synthetic
 from jakreg.web import accounts
 from jakreg.web.app import create_app
 from jakreg.web.dashboard import DashboardCache
@@ -43,25 +45,18 @@ SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 
 
 def _build(work: Path, patients: int, centres: int) -> str:
-    path = work / "dashboard.db"
-    url = f"sqlite:///{path}"
-    if path.exists():
-        return url
-    t = time.perf_counter()
-    study = work / "study"
-    write_synthetic(study, patients=patients, centres=centres, seed=1)
-    init_database(url)
-    import_path(study, url, actor="bench")
-    with db.open_session(url) as session:
-        derive_signals(session, user="bench")
-        first = session.scalar(select(Centre.centre).order_by(Centre.centre))
-        for name, role, where in (("bench-admin", "admin", []), ("bench-analyst", "analyst", []),
-                                  ("bench-editor", "centre_editor", [first])):  # fmt: skip
-            accounts.create_user(session, username=name, role=role, centres=where,
-                                 password=PASSWORD, actor="bench")  # fmt: skip
-        session.commit()
-    print(f"built, imported and derived signals for {patients} patients in "
-          f"{time.perf_counter() - t:.0f} s")  # fmt: skip
+    """The registry (built once; reused with --keep), with its safety signals and three accounts."""
+    fresh = not (work / "dashboard.db").exists()
+    url = synthetic_registry(work, "dashboard.db", patients, centres)
+    if fresh:
+        with db.open_session(url) as session:
+            derive_signals(session, user="bench")
+            first = session.scalar(select(Centre.centre).order_by(Centre.centre))
+            for name, role, where in (("bench-admin", "admin", []), ("bench-analyst", "analyst", []),
+                                      ("bench-editor", "centre_editor", [first])):  # fmt: skip
+                accounts.create_user(session, username=name, role=role, centres=where,
+                                     password=PASSWORD, actor="bench")  # fmt: skip
+            session.commit()
     return url
 
 

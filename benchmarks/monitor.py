@@ -19,9 +19,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from jakreg.study import import_path, init_database
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import synthetic_registry
 from jakreg.synth.generate import DEFAULT_CUTOFF
-from jakreg.synth.write import write_synthetic
 
 JAKREG = Path(sys.executable).with_name("jakreg")
 
@@ -34,15 +35,8 @@ def main() -> None:
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="jakreg-bench-monitor-"))
     work.mkdir(parents=True, exist_ok=True)
-    db = work / "monitor.db"
-    url = f"sqlite:///{db}"
-    if not db.exists():
-        study = work / "study"
-        t = time.perf_counter()
-        write_synthetic(study, patients=args.patients, centres=args.centres, seed=1)
-        init_database(url)
-        import_path(study, url, actor="bench")
-        print(f"built and imported {args.patients} patients in {time.perf_counter() - t:.0f} s")
+    url = synthetic_registry(work, "monitor.db", args.patients, args.centres)
+    db = url.removeprefix("sqlite:///")
     times = []
     data: dict = {}
     for _ in range(3):
