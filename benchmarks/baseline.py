@@ -13,7 +13,7 @@ import json
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,20 @@ def _xlsx_rows(sheets: dict[str, Any], sheet: str) -> Iterator[list[Any]]:
         yield [None if c == "" else c.isoformat() if isinstance(c, dt.date) else c for c in cells]
 
 
+def learn_keys(
+    sheet: str,
+    fetch: Callable[[str], Iterable[Any]],
+    centre_pk: dict[str, int],
+    patient_pk: dict[str, int],
+) -> None:
+    """After the centres or patients sheet is written: the primary keys its codes were given (the
+    later sheets refer to them). ``fetch(sql)`` gives the query's rows."""
+    if sheet == "centres":
+        centre_pk.update({c: pk for pk, c in fetch("SELECT id, centre FROM centre")})
+    elif sheet == "patients":
+        patient_pk.update({p: pk for pk, p in fetch("SELECT id, patient_id FROM patient")})
+
+
 def load(study: Path, db: Path) -> int:
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
@@ -105,12 +119,7 @@ def load(study: Path, db: Path) -> int:
                 batch.clear()
         conn.executemany(sql, batch)
         total += len(batch)
-        if spec.name == "centres":
-            centre_pk.update({c: pk for pk, c in conn.execute("SELECT id, centre FROM centre")})
-        if spec.name == "patients":
-            patient_pk.update(
-                {p: pk for pk, p in conn.execute("SELECT id, patient_id FROM patient")}
-            )
+        learn_keys(spec.name, conn.execute, centre_pk, patient_pk)
     conn.execute("COMMIT")
     conn.close()
     return total

@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.baseline import blank_defaults
+from benchmarks.baseline import blank_defaults, learn_keys
 from jakreg.model.sheets import SHEETS
 from jakreg.store.tables import TABLE_FOR_SHEET
 
@@ -69,12 +69,7 @@ def load_pandas(study: Path, db: Path) -> int:
         table = TABLE_FOR_SHEET[spec.name].__tablename__
         frame.to_sql(table, conn, if_exists="append", index=False, chunksize=10_000)
         total += len(frame)
-        if spec.name == "centres":
-            centre_pk.update({c: pk for pk, c in conn.execute("SELECT id, centre FROM centre")})
-        if spec.name == "patients":
-            patient_pk.update(
-                {p: pk for pk, p in conn.execute("SELECT id, patient_id FROM patient")}
-            )
+        learn_keys(spec.name, conn.execute, centre_pk, patient_pk)
     conn.commit()
     conn.close()
     return total
@@ -136,12 +131,7 @@ def load_copy(study: Path, url: str) -> int:
                     row.append("1")
                     copy.write_row(row)
                     total += 1
-            if spec.name == "centres":
-                cur.execute("SELECT id, centre FROM centre")
-                centre_pk.update({c: pk for pk, c in cur.fetchall()})
-            if spec.name == "patients":
-                cur.execute("SELECT id, patient_id FROM patient")
-                patient_pk.update({p: pk for pk, p in cur.fetchall()})
+            learn_keys(spec.name, lambda sql: cur.execute(sql).fetchall(), centre_pk, patient_pk)
     conn.close()
     return total
 
