@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,3 +22,10 @@ def require_browser() -> None:
     if os.environ.get("JAKREG_REQUIRE_BROWSER") == "1":
         pytest.fail(f"JAKREG_REQUIRE_BROWSER=1 but {reason}")
     pytest.skip(reason)
+
+
+def sign_in(page: Any, username: str, password: str) -> None:
+    """Fill in and send the login form the page shows (the caller checks where it lands)."""
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")

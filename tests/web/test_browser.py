@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from jakreg.study import init_database
-from tests.browser import ARGS, CHROMIUM, require_browser
+from tests.browser import ARGS, CHROMIUM, require_browser, sign_in
 from tests.web.webdata import PASSWORD, seed
 
 SCREENSHOTS = (
@@ -78,9 +78,7 @@ def test_add_a_patient_in_a_real_browser(server: str, tmp_path: Path) -> None:
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             page.goto(f"{server}/patients")
             expect(page).to_have_url(f"{server}/login?next=/patients")
-            page.fill("#username", "eddie")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
+            sign_in(page, "eddie", PASSWORD)
             expect(page.locator("h1")).to_have_text("Patients")
 
             page.click("text=New patient")
@@ -130,9 +128,7 @@ def test_upload_form_sends_its_csrf_token_before_the_file(server: str, tmp_path:
         try:
             page = browser.new_page()
             page.goto(f"{server}/login")
-            page.fill("#username", "eddie")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
+            sign_in(page, "eddie", PASSWORD)
             expect(page.locator("h1")).to_contain_text("Dashboard")
             page.goto(f"{server}/upload")
             page.set_input_files("#file", str(labs))

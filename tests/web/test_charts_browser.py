@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM, require_browser
+from tests.browser import ARGS, CHROMIUM, require_browser, sign_in
 from tests.web.test_browser import server  # noqa: F401 (the fixture)
 from tests.web.webdata import OTHER_MARKER, OTHER_PATIENT, OWN_PATIENT, PASSWORD
 
@@ -21,9 +21,7 @@ def test_patient_page_shows_charts_and_hides_other_centre(server: str) -> None: 
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 900})
             page.goto(f"{server}/login")
-            page.fill("#username", "eddie")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
+            sign_in(page, "eddie", PASSWORD)
             expect(page.locator("h1")).to_contain_text("Dashboard")
 
             page.goto(f"{server}/patients/{OWN_PATIENT}")

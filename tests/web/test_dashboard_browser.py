@@ -9,7 +9,7 @@ import pytest
 
 from jakreg.monitoring.signals import derive_signals
 from jakreg.store import db
-from tests.browser import ARGS, CHROMIUM, require_browser
+from tests.browser import ARGS, CHROMIUM, require_browser, sign_in
 from tests.web.test_browser import server  # noqa: F401 (the fixture)
 from tests.web.webdata import OTHER, OTHER_PATIENT, OWN, OWN_PATIENT, PASSWORD
 
@@ -30,9 +30,7 @@ def test_dashboard_to_patient_to_acknowledged_signal(server: str, tmp_path: Path
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.goto(f"{server}/")
             expect(page).to_have_url(f"{server}/login?next=/")
-            page.fill("#username", "eddie")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
+            sign_in(page, "eddie", PASSWORD)
             expect(page.locator("h1")).to_contain_text("Dashboard")
 
             rows = page.locator("#dashboard tbody tr")

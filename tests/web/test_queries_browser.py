@@ -23,7 +23,7 @@ from jakreg.store import db
 from jakreg.store.audit import verify_chain
 from jakreg.store.tables import AuditEvent, LabResult
 from jakreg.web import accounts
-from tests.browser import ARGS, CHROMIUM, require_browser
+from tests.browser import ARGS, CHROMIUM, require_browser, sign_in
 from tests.notify.test_send import Recorder, free_port
 from tests.web.webdata import OWN_LOCAL_ID, OWN_PATIENT, PASSWORD, seed
 
@@ -78,9 +78,7 @@ def test_monitor_editor_query_loop_in_chromium(server: tuple[str, str], tmp_path
         try:
             mona = browser.new_context().new_page()
             mona.goto(f"{base}/login")
-            mona.fill("#username", "mona")
-            mona.fill("#password", PASSWORD)
-            mona.click("button[type=submit]")
+            sign_in(mona, "mona", PASSWORD)
             mona.click("text=Data quality")
             mona.select_option("select[name=centre]", "BCN")
             mona.click("button:has-text('Show')")
@@ -97,9 +95,7 @@ def test_monitor_editor_query_loop_in_chromium(server: tuple[str, str], tmp_path
 
             eddie = browser.new_context().new_page()
             eddie.goto(f"{base}/login")
-            eddie.fill("#username", "eddie")
-            eddie.fill("#password", PASSWORD)
-            eddie.click("button[type=submit]")
+            sign_in(eddie, "eddie", PASSWORD)
             eddie.click("text=Queries")
             eddie.click(f"a[href='{query_url.removeprefix(base)}']")
             eddie.click("text=Correct the record")
