@@ -7,10 +7,12 @@ import difflib
 import enum
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from pydantic import ValidationError
 
+from jakreg.ingest.columnar import BLANK, COLUMN_BATCH, decide_batch, plan_for
 from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
 from jakreg.ingest.read import RawSheet, RawWorkbook
 from jakreg.model.introspect import allowed_values, base_type
@@ -301,23 +303,65 @@ def validate_rows(
     failed: set[tuple[str, ...]],
 ) -> Iterator[ValidRow]:
     """The rows of one prepared sheet that pass the row model, one at a time (problems go to ``log``;
-    the keys of failed rows go to ``failed`` so rows referring to them are not blamed too)."""
-    raw, spec, columns = sheet.raw, sheet.spec, sheet.columns
-    fields = spec.row.model_fields
-    translator = _Translator(spec)
-    cells_to_fields = [(index, name, _preparer(base_type(fields[name].annotation)))
-                       for index, name in columns.items()]  # fmt: skip
-    validate = spec.row.model_validate
-    context = {"today": today}
+    the keys of failed rows go to ``failed`` so rows referring to them are not blamed too).
+
+    Rows are read in batches and checked column by column (jakreg.ingest.columnar); the row model
+    validates only the rows that the column checks cannot accept, so its messages stay the only ones.
+    Problems are logged in row order, as each row is given out."""
+    raw, spec = sheet.raw, sheet.spec
+    one = _RowValidator(sheet, log, today, failed)
+    plan = plan_for(spec.row)
+    index_of = {name: index for index, name in sheet.columns.items()}
     formula_rows = raw.formula_cells
     count = 0
-    for number, cells in raw.rows:
-        count += 1
-        if progress is not None and count % 5000 == 0:
-            progress(spec.name, 5000)
+    rows = iter(raw.rows)
+    while batch := list(islice(rows, COLUMN_BATCH)):
+        if plan is None:
+            decided: list[Row | None] | None = None
+        else:
+            decided = decide_batch(plan, index_of, batch, today)
+        for i, (number, cells) in enumerate(batch):
+            count += 1
+            if progress is not None and count % 5000 == 0:
+                progress(spec.name, 5000)
+            if decided is not None and not (formula_rows and number in formula_rows):
+                row = decided[i]
+                if row is BLANK:
+                    continue
+                if row is not None:
+                    yield ValidRow(number, row)
+                    continue
+            valid = one.validate(number, cells)
+            if valid is not None:
+                yield valid
+    if progress is not None:
+        progress(spec.name, count % 5000)
+
+
+class _RowValidator:
+    """The row model on one row: its value or its problems (the path of every row the columns leave)."""
+
+    def __init__(
+        self, sheet: PreparedSheet, log: ProblemLog, today: dt.date, failed: set[tuple[str, ...]]
+    ) -> None:
+        raw, spec, columns = sheet.raw, sheet.spec, sheet.columns
+        fields = spec.row.model_fields
+        self.sheet = sheet
+        self.log = log
+        self.failed = failed
+        self.translator = _Translator(spec)
+        self.cells_to_fields = [(index, name, _preparer(base_type(fields[name].annotation)))
+                                for index, name in columns.items()]  # fmt: skip
+        self.validate_model = spec.row.model_validate
+        self.context = {"today": today}
+        self.formula_rows = raw.formula_cells
+
+    def validate(self, number: int, cells: Any) -> ValidRow | None:
+        raw, spec, columns = self.sheet.raw, self.sheet.spec, self.sheet.columns
+        log = self.log
         values: dict[str, Any] = {}
         width = len(cells)
-        for index, name, prepare in cells_to_fields:
+        for index, name, prepare in self.cells_to_fields:
             if index < width:
                 cell = cells[index]
                 if cell is not None and cell != "":
@@ -325,7 +369,8 @@ def validate_rows(
                     if prepared is not None:
                         values[name] = prepared
         if not values:
-            continue  # blank line
+            return None  # blank line
+        formula_rows = self.formula_rows
         if formula_rows and number in formula_rows:
             bad = [columns[c] for c in formula_rows[number] if c in columns]
             for name in bad:
@@ -341,19 +386,17 @@ def validate_rows(
                     )
                 )
             if bad:
-                failed.add(failed_key(spec, values))
-                continue
+                self.failed.add(failed_key(spec, values))
+                return None
         try:
-            row = validate(values, context=context)
+            row = self.validate_model(values, context=self.context)
         except ValidationError as exc:
             shown = {name: _shown(cells, columns, name) for name in values}
-            for p in translator.problems(exc, raw.file, raw.name, number, shown):
+            for p in self.translator.problems(exc, raw.file, raw.name, number, shown):
                 log.add(p)
-            failed.add(failed_key(spec, values))
-            continue
-        yield ValidRow(number, row)
-    if progress is not None:
-        progress(spec.name, count % 5000)
+            self.failed.add(failed_key(spec, values))
+            return None
+        return ValidRow(number, row)
 
 
 def _shown(cells: Any, columns: dict[int, str], name: str) -> Any:
