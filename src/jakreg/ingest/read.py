@@ -141,7 +141,8 @@ def _read_csv(path: Path, log: ProblemLog) -> RawSheet | None:
     def rows() -> Iterator[tuple[int, Cells]]:
         try:
             for i, cells in enumerate(reader, start=2):
-                cells = [unquote(c) for c in cells]  # jakreg's CSV formula-injection guard
+                if "'" in "".join(cells):  # one look per row: only a cell with ' can be guarded
+                    cells = [unquote(c) for c in cells]  # jakreg's CSV formula-injection guard
                 if decimal_comma:
                     cells = [_decimal_comma(c) for c in cells]
                 yield i, list(cells)
