@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from collections.abc import Callable
+from typing import Any, Literal
 
 from jakreg.ingest.centre_view import PSEUDONYM_UNAVAILABLE, PSEUDONYM_UNAVAILABLE_FIX, CentreView
+from jakreg.ingest.keys import Existing as Existing  # imported from here by the study and the web
+from jakreg.ingest.keys import Key as Key  # and by the store
+from jakreg.ingest.keys import KnownPatient as KnownPatient
+from jakreg.ingest.keys import NothingExisting, key_getter, nullable_column, plain_value
 from jakreg.ingest.problems import Problem, ProblemLog, Severity, show_value
 from jakreg.ingest.validate import StudyRows, ValidRow, key_text
 from jakreg.ingest.vocabularies import HpoLookup, HpoTerm, hgvs_problem
@@ -19,67 +21,6 @@ from jakreg.model.sheets import SHEETS, SHEETS_BY_NAME, SheetSpec
 from jakreg.model.vocab import Stat1Domain, VitalStatus
 from jakreg.rules import stat1_domains, units
 from jakreg.rules.base import RuleError
-
-Key = tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class KnownPatient:
-    patient_id: str
-    centre: str
-    local_id: str | None
-    birth_year_month: str | None
-    last_follow_up: dt.date | None
-    vital_status: str
-    locked_by: str | None = None  # a locked patient's records are read-only (the server locks them)
-
-
-class Existing(Protocol):
-    """What is already in the database, as far as the checks need it."""
-
-    def has(self, sheet: str, key: Key) -> bool: ...
-
-    def patient(self, patient_id: str) -> KnownPatient | None: ...
-
-    def patient_with_local_id(self, centre: str, local_id: str) -> str | None: ...
-
-    def course(self, patient_id: str, course_no: int) -> tuple[dt.date, dt.date | None] | None: ...
-
-
-class NothingExisting:
-    """An empty database."""
-
-    def has(self, sheet: str, key: Key) -> bool:
-        return False
-
-    def patient(self, patient_id: str) -> KnownPatient | None:
-        return None
-
-    def patient_with_local_id(self, centre: str, local_id: str) -> str | None:
-        return None
-
-    def course(self, patient_id: str, course_no: int) -> tuple[dt.date, dt.date | None] | None:
-        return None
-
-
-def row_key(spec: SheetSpec, row: Any, columns: Iterable[str] | None = None) -> Key:
-    values = row.__dict__
-    return tuple(
-        [
-            v.value if isinstance(v, enum.Enum) else v
-            for v in (values[c] for c in columns or spec.key)
-        ]
-    )
-
-
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def _nullable(spec: SheetSpec, column: str) -> bool:
-    annotation = spec.row.model_fields[column].annotation
-    return type(None) in getattr(annotation, "__args__", ())
-
 
 # Sheets whose keys an importer that writes as it reads leaves to the database: the table's unique index
 # finds a key given twice, and a reference to one of their rows is looked up in the database (the sheet
@@ -99,7 +40,7 @@ DUPLICATES_BY_DATABASE: frozenset[str] = frozenset(
     )
 )
 NULLABLE_KEY: frozenset[str] = frozenset(
-    spec.name for spec in SHEETS if any(_nullable(spec, column) for column in spec.key)
+    spec.name for spec in SHEETS if any(nullable_column(spec, column) for column in spec.key)
 )
 
 
@@ -180,7 +121,7 @@ class Checker:
         return self.files.get(sheet, self.default_file)
 
     def _p(self, sheet: str, vr: ValidRow, column: str | None, message: str, fix: str) -> Problem:
-        value = show_value(_plain(getattr(vr.row, column))) if column else None
+        value = show_value(plain_value(getattr(vr.row, column))) if column else None
         return Problem(self.file_of(sheet), sheet, vr.number, column, value, message, fix)
 
     def _failed(self, sheet: str, key: Key) -> bool:
@@ -216,6 +157,8 @@ class Checker:
             )
             for vr in rows:
                 self._manifestation(vr, terms)
+        if spec.name == "labs":
+            self._labs(rows)
         check = _ROW_CHECKS.get(spec.name)
         if check is not None:
             for vr in rows:
@@ -239,24 +182,26 @@ class Checker:
         limits this to the keys with an empty part, or to the others."""
         if which != "all" and spec.name in NULLABLE_KEY:
             blank = which == "with a blank"
-            rows = [vr for vr in rows if (None in row_key(spec, vr.row)) is blank]
+            key_of = key_getter(spec, spec.key)
+            rows = [vr for vr in rows if (None in key_of(vr.row)) is blank]
         elif which == "with a blank":
             return
         first = self.first.setdefault(spec.name, {})
+        get = key_getter(spec, spec.key)
         targets = [
-            (cols, self.referable.setdefault((spec.name, cols), set()))
+            (key_getter(spec, cols), self.referable.setdefault((spec.name, cols), set()))
             for cols in self.targets.get(spec.name, ())
             if cols != spec.key
         ]
         canon = self._canon
         for vr in rows:
-            key = row_key(spec, vr.row)
+            key = get(vr.row)
             # keys share their parts (a patient's id, a date): millions of keys, thousands of parts
-            seen = first.setdefault(tuple([canon.setdefault(k, k) for k in key]), vr.number)
+            seen = first.setdefault(tuple(map(canon.setdefault, key, key)), vr.number)
             if seen != vr.number:
                 self.log.add(duplicate_problem(self.file_of(spec.name), spec, vr.number, key, seen))
-            for cols, keys in targets:
-                keys.add(row_key(spec, vr.row, cols))
+            for target, keys in targets:
+                keys.add(target(vr.row))
 
     def _in_file(self, sheet: str, columns: tuple[str, ...], key: Key) -> bool:
         if SHEETS_BY_NAME[sheet].key == columns:
@@ -265,14 +210,21 @@ class Checker:
 
     def _references(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
         for ref in spec.references:
+            get = key_getter(spec, ref.columns)
+            # rows share their references (a patient's rows): each key is looked up once a slice
+            known: dict[Key, bool] = {}
             for vr in rows:
-                key = row_key(spec, vr.row, ref.columns)
-                if ref.optional and any(k is None for k in key):
+                key = get(vr.row)
+                found = known.get(key)
+                if found is None:
+                    found = known[key] = (
+                        (ref.optional and any(k is None for k in key))
+                        or self._in_file(ref.sheet, ref.target, key)
+                        or self.existing.has(ref.sheet, key)
+                        or self._failed(ref.sheet, key)  # the referenced row has its own error
+                    )
+                if found:
                     continue
-                if self._in_file(ref.sheet, ref.target, key) or self.existing.has(ref.sheet, key):
-                    continue
-                if self._failed(ref.sheet, key):
-                    continue  # the referenced row has its own error already
                 shown = " / ".join(str(k) for k in key)
                 self.log.add(
                     Problem(
@@ -374,11 +326,22 @@ class Checker:
     def _known_patient_rows(self, spec: SheetSpec, rows: list[ValidRow]) -> None:
         """Locks, centre scope and dates inside the patient's life, for rows naming a known patient."""
         date_columns = [c for c in _DATE_COLUMNS if c in spec.row.model_fields]
+        # what a patient's rows are checked against, worked out once per patient and slice
+        facts: dict[str, tuple[KnownPatient | None, KnownPatient | None, Any, Any]] = {}
         for vr in rows:
-            pid = getattr(vr.row, "patient_id", None)
+            pid = vr.row.__dict__.get("patient_id")
             if not isinstance(pid, str):
                 continue
-            stored = self.existing.patient(pid)
+            fact = facts.get(pid)
+            if fact is None:
+                info = self._patient(pid)
+                floor = death = None
+                if info is not None and info.birth_year_month:
+                    floor = _birth_floor(info.birth_year_month)
+                if info is not None and info.vital_status == VitalStatus.deceased.value:
+                    death = info.last_follow_up
+                fact = facts[pid] = (self.existing.patient(pid), info, floor, death)
+            stored, info, floor, death = fact
             if stored is not None and stored.locked_by is not None:
                 self.log.add(
                     self._p(
@@ -389,7 +352,6 @@ class Checker:
                         "ask an admin to unlock the patient in the server, then import again",
                     )
                 )
-            info = self._patient(pid)
             if info is None:
                 continue
             if self.centre is not None and info.centre != self.centre:
@@ -402,8 +364,15 @@ class Checker:
                         f"remove other centres' rows, or import without --centre {self.centre}",
                     )
                 )
+            if floor is None and death is None:
+                continue
+            values = vr.row.__dict__
             for column in date_columns:
-                self._date_in_life(spec, vr, column, info)
+                value = values[column]
+                if value is not None and (
+                    (floor is not None and value < floor) or (death is not None and value > death)
+                ):
+                    self._date_in_life(spec, vr, column, info)
 
     def _date_in_life(self, spec: SheetSpec, vr: ValidRow, column: str, info: KnownPatient) -> None:
         value = getattr(vr.row, column)
@@ -533,6 +502,19 @@ class Checker:
                 )
             )
 
+    def _labs(self, rows: list[ValidRow]) -> None:
+        """``_lab`` for the rows whose analyte and unit are not a known pair (few pairs, many rows)."""
+        known: dict[tuple[str, str], bool] = {}
+        for vr in rows:
+            values = vr.row.__dict__
+            pair = (values["analyte"], values["unit"])
+            ok = known.get(pair)
+            if ok is None:
+                analyte = units.ANALYTES.get(pair[0])
+                ok = known[pair] = analyte is not None and analyte.factor(pair[1]) is not None
+            if not ok:
+                self._lab(vr)
+
     def _lab(self, vr: ValidRow) -> None:
         if not isinstance(vr.row, LabRow):
             return
@@ -562,7 +544,6 @@ class Checker:
 
 _ROW_CHECKS: dict[str, Callable[[Checker, ValidRow], None]] = {
     "variants": Checker._variant,
-    "labs": Checker._lab,
 }
 
 
