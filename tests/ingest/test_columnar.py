@@ -122,6 +122,22 @@ def cell(draw: st.DrawFn, column: ColumnPlan) -> str:
     return base
 
 
+TYPED = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 1200),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(-10, 1200).map(lambda f: round(f, 2)),
+    st.sampled_from([0.0, -0.0, 1.0, 2.5, 12.0, 99.0, 250.0, 250.5, 1e-7, 1e16]),
+    st.dates(dt.date(1890, 1, 1), dt.date(2026, 12, 31)),
+    st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2026, 12, 31)),
+    st.dates(dt.date(2000, 1, 1), dt.date(2026, 1, 1)).map(
+        lambda d: dt.datetime(d.year, d.month, d.day)
+    ),
+    st.just(dt.time(10, 30)),
+)
+
+
 @st.composite
 def batch(draw: st.DrawFn) -> tuple[SheetSpec, list[tuple[int, list[Any]]]]:
     spec = draw(st.sampled_from(SHEETS))
@@ -129,11 +145,12 @@ def batch(draw: st.DrawFn) -> tuple[SheetSpec, list[tuple[int, list[Any]]]]:
     assert plan is not None
     rows = []
     for number in range(2, 2 + draw(st.integers(1, 4))):
-        values = dict(VALID[spec.name])
+        values: dict[str, Any] = dict(VALID[spec.name])
         for column in draw(
             st.lists(st.sampled_from(plan.columns), max_size=3, unique_by=lambda c: c.name)
         ):
-            values[column.name] = draw(cell(column))
+            typed = draw(st.integers(0, 4)) == 0  # a spreadsheet's typed cell
+            values[column.name] = draw(TYPED) if typed else draw(cell(column))
         rows.append((number, [values.get(name, "") for name in spec.columns]))
     return spec, rows
 
@@ -208,11 +225,11 @@ def test_columns_missing_reordered_short_rows_and_typed_cells() -> None:
     rows: list[tuple[int, list[Any]]] = [
         (2, ["2021-03-01", "BCN-01", "1", "5", "2"]),
         (3, ["2021-03-01", "BCN-01", "1", "5"]),  # short: doses_per_day missing
-        (4, [dt.date(2021, 3, 1), "BCN-01", 1, 5.0, 2.0]),  # typed cells from a spreadsheet
+        (4, [dt.date(2021, 3, 1), "BCN-01", 1, 5.0, 2.0]),  # typed cells, as from a spreadsheet
         (5, ["", " ", "", "", ""]),  # blank
         (6, ["2021-03-01", "BCN-01", "1", "5", "2", "extra"]),
     ]
-    assert _compare(_prepared(spec, header), rows) == 2
+    assert _compare(_prepared(spec, header), rows) == 3
 
 
 def test_the_synthetic_study_takes_the_column_path(tmp_path: Path) -> None:
@@ -223,3 +240,21 @@ def test_the_synthetic_study_takes_the_column_path(tmp_path: Path) -> None:
         if rows:
             assert _compare(sheet, rows) == len(rows), sheet.spec.name
     assert log.ok
+
+
+def test_typed_spreadsheet_cells_read_as_the_row_model_reads_them() -> None:
+    spec = SHEETS_BY_NAME["labs"]
+    base = VALID["labs"]
+    typed: list[tuple[str, Any]] = [
+        ("value", -0.0), ("value", 12.0), ("value", 0.1), ("value", 7), ("value", True),
+        ("value", float("inf")), ("lln", 1e-7), ("clinician_grade", 2.0), ("clinician_grade", 2.5),
+        ("clinician_grade", 3), ("clinician_grade", False), ("analyte", 12.0), ("unit", 2.5),
+        ("date", dt.datetime(2021, 2, 20)), ("date", dt.datetime(2021, 2, 20, 10, 30)),
+        ("date", dt.date(2021, 2, 20)), ("date", dt.date(2030, 1, 1)), ("date", 44000.0),
+        ("patient_id", dt.date(2021, 1, 1)), ("unit", dt.time(1, 2)),
+    ]  # fmt: skip
+    rows = []
+    for number, (column, cell) in enumerate(typed, start=2):
+        row: dict[str, Any] = {**base, column: cell}
+        rows.append((number, [row.get(c, "") for c in spec.columns]))
+    assert _compare(_prepared(spec), rows) >= 8

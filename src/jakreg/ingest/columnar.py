@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 import gc
 import inspect
+import math
 import types
 import typing
 from collections.abc import Callable, Sequence
@@ -169,15 +170,34 @@ class DecidedColumn:
     decided: np.ndarray
 
 
-def text_cells(cells: Sequence[Any]) -> list[str]:
-    """Cells as the importer's preparation strips them; a cell that is not text becomes undecidable."""
+def text_cells(cells: Sequence[Any], kind: str) -> list[str]:
+    """Cells as the importer's preparation strips them. A typed spreadsheet cell becomes the text the
+    row model would read the same way (12.5 in a number column, a date at midnight in a date column);
+    any other typed cell becomes undecidable."""
     try:
         return list(map(str.strip, cells))  # a CSV column: text only
     except TypeError:
-        return [
-            c.strip() if isinstance(c, str) else ("" if c is None else UNDECIDED_CELL)
-            for c in cells
-        ]
+        return [c.strip() if isinstance(c, str) else _typed_cell(c, kind) for c in cells]
+
+
+def _typed_cell(cell: Any, kind: str) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, bool) or not isinstance(cell, int | float | dt.date):
+        return UNDECIDED_CELL
+    if isinstance(cell, dt.date):
+        if kind != "date":
+            return UNDECIDED_CELL
+        if isinstance(cell, dt.datetime):  # the row model takes a datetime at midnight as its date
+            return cell.date().isoformat() if cell.time() == dt.time(0, 0) else UNDECIDED_CELL
+        return cell.isoformat()
+    if isinstance(cell, float) and not math.isfinite(cell):
+        return UNDECIDED_CELL
+    if kind == "float":  # repr keeps -0.0 and every digit
+        return repr(cell) if isinstance(cell, float) else str(cell)
+    if kind in {"int", "str"}:  # as the preparation writes a spreadsheet's 12.0 for a code: 12
+        return str(int(cell)) if isinstance(cell, float) and cell.is_integer() else str(cell)
+    return UNDECIDED_CELL
 
 
 def decide(plan: ColumnPlan, cells: list[str], today: dt.date) -> DecidedColumn:
@@ -400,7 +420,7 @@ def _decide_batch(
                 return [None] * n
             columns.append([column.default] * n)
             continue
-        got = decide(column, text_cells(by_index[index]), today)
+        got = decide(column, text_cells(by_index[index], column.kind), today)
         ok &= got.decided
         columns.append(got.values)
         present_names.append(column.name)
