@@ -106,9 +106,15 @@ def sensitivity_section(
     cutoff: dt.date,
     zero_method: ZeroMethod,
     confidence_level: float,
+    primary_section: IddaSection | None = None,
 ) -> SensitivitySection:
+    """``primary_section``: the primary analysis already computed on the same views with the same
+    settings (the report's), used for the primary row instead of computing it again."""
     rows = []
     for var in variants(primary):
+        if primary_section is not None and var.rule == primary and not var.physician_only:
+            rows.append(SensitivityRow(var.label, var.rule.info.label(), False, primary_section))
+            continue
         vs = [physician_only(v) for v in views] if var.physician_only else views
         sec = idda_section(
             vs, score=score, rule=var.rule, cutoff=cutoff, zero_method=zero_method,

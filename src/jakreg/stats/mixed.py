@@ -233,7 +233,7 @@ def _reml_start(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> Any:
     def minus_two_reml(log_ratio: float) -> float:
         ratio, _beta, quad, a = at(log_ratio)
         logdet = float(np.linalg.slogdet(a)[1])
-        return (
+        return float(
             (n - p) * math.log(max(quad, 1e-300) / (n - p))
             + float(np.log1p(sizes * ratio).sum())
             + logdet
