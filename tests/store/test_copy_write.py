@@ -5,6 +5,7 @@ fails. Runs on PostgreSQL only (JAKREG_TEST_POSTGRES_URL); SQLite always takes e
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import os
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,11 @@ from tests.studydata import BASE, TODAY, write_study
 METHODS = ["off", "text", "binary"]
 COPIES = ["text", "binary"]
 
+
+class Grade(enum.StrEnum):
+    SEVERE = "severe"
+
+
 BERLIN = dt.timezone(dt.timedelta(hours=2))
 
 # every kind of value the registry stores, and the ones text COPY must escape (tab, newline, backslash)
@@ -52,6 +58,8 @@ ROWS: list[list[Any]] = [
     [3, "K-3", None, None, None, None, None, None, None],
     [4, "K-4", dt.date(9999, 12, 31), dt.datetime(1970, 1, 1, tzinfo=dt.UTC), True,
      1.7976931348623157e308, 0, "", '{"empty": ""}'],
+    # an int for a float column and a str enum for a text column, as validated rows may hold them
+    [5, "K-5", dt.date(2020, 2, 29), None, False, 3, 2**31 - 1, Grade.SEVERE, None],
 ]  # fmt: skip
 
 
