@@ -168,8 +168,9 @@ def write_report(
     (rules/data/treatment_emergent.yaml) for this report. With no patient to analyse nothing is
     written and SelectionError says so, unless ``allow_empty`` (the files then say it).
     ``parallel``: read the study-conduct data (quality run, visits, signals) in a second process
-    while this one analyses (the two only read the database; about a fifth of the time at registry
-    size on two cores); same files either way."""
+    while this one analyses (the two only read the database), and compute the open-questions
+    sections in a forked child once the snapshot is loaded (jakreg.analysis.background); same
+    files either way."""
     import time
 
     if suppress_below is not None and suppress_below < 2:
@@ -185,7 +186,7 @@ def write_report(
     with _conduct_reader(parallel) as submit:
         quality_data = submit(load_conduct, url, centre=centre, cutoff=cutoff)
         visit_data = submit(cv.load_visit_conduct, url, centre=centre, cutoff=cutoff)
-        results = _analyse(url, options, literature)
+        results = _analyse(url, options, literature, background=parallel)
         conduct = conduct_section(quality_data(), suppress_below)
         visits = cv.visit_conduct_section(visit_data(), suppress_below)
     analysed = time.perf_counter() - t0
@@ -200,13 +201,17 @@ def write_report(
     return files
 
 
-def _analyse(url: str | None, options: AnalysisOptions, literature: bool) -> StudyResults:
+def _analyse(
+    url: str | None, options: AnalysisOptions, literature: bool, *, background: bool = False
+) -> StudyResults:
     if literature:
         from jakreg.analysis.published import packaged_case_records
 
         cases, source = packaged_case_records()
-        return analyse(url, options, literature_cases=cases, literature_source=source)
-    return analyse(url, options)
+        return analyse(
+            url, options, literature_cases=cases, literature_source=source, background=background
+        )
+    return analyse(url, options, background=background)
 
 
 @contextmanager
