@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import gc
 import inspect
 import math
 import types
@@ -386,20 +385,6 @@ def decide_batch(
 ) -> list[Row | None]:
     """Per row of the batch: the row object when the column checks accept every cell, BLANK for a
     blank line, None when the row model must decide."""
-    # A batch makes no reference cycles; the cyclic collector would spend half the time walking what
-    # the import holds (the HPO ontology, the keys seen), so it waits until the batch is decided.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _decide_batch(plan, index_of, batch, today)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _decide_batch(
-    plan: SheetPlan, index_of: dict[str, int], batch: list[tuple[int, Any]], today: dt.date
-) -> list[Row | None]:
     width = max(index_of.values(), default=-1) + 1
     rows = [cells for _number, cells in batch]
     if rows and min(map(len, rows)) < width:
