@@ -419,6 +419,7 @@ def decide_batch(
     checks = plan.model_checks
     new = object.__new__
     setattr_ = object.__setattr__
+    fresh = [c.name for c in plan.columns if c.kind in {"float", "date"} and c.name in index_of]
     for values, code, accepted in zip(
         zip(*columns, strict=True), bits.tolist(), ok.tolist(), strict=True
     ):
@@ -433,9 +434,18 @@ def decide_batch(
             filled = sets[code] = frozenset(
                 name for j, name in enumerate(present_names) if code >> j & 1
             )
+        fields = dict(zip(names, values, strict=True))
+        for name in fresh:
+            # Numbers and dates were made a column at a time; a row's own copies lie together in
+            # memory, which the writer (audit JSON, inserts) reads a row at a time: 15 % of the import.
+            value = fields[name]
+            if value.__class__ is float:
+                fields[name] = value * 1.0  # a new float, bit for bit the same (also -0.0)
+            elif value.__class__ is dt.date:
+                fields[name] = dt.date(value.year, value.month, value.day)
         # what model_construct does, without its per-field loop: this runs once per row
         obj: Row | None = new(row_type)
-        setattr_(obj, "__dict__", dict(zip(names, values, strict=True)))
+        setattr_(obj, "__dict__", fields)
         setattr_(obj, "__pydantic_fields_set__", set(filled))
         setattr_(obj, "__pydantic_extra__", None)
         setattr_(obj, "__pydantic_private__", None)
