@@ -70,12 +70,15 @@ def audit_verify(
     of patient data that differs from the trail's last after-image (changed, added or deleted with SQL
     behind jakreg's back). See docs/audit.md for what each check can and cannot detect.
     """
-    from jakreg.study import replay_audit, verify_audit
+    from jakreg.study import audited_changes, replay_audit, verify_audit
 
     n, broken = verify_audit(db)
     if broken is not None:
         fail(f"the audit trail is broken at event {broken.event_id}: {broken.reason}")
-    out.print(f"The audit trail is intact: {n} event(s), every link verified.")
+    out.print(
+        f"The audit trail is intact: {n} event(s) holding {audited_changes(db)} change(s), every "
+        "link and every batch's rows verified."
+    )
     if anchor is not None:
         from jakreg.study import check_audit_anchor
 
@@ -112,7 +115,7 @@ def audit_log(
     patient: Annotated[str | None, typer.Option("--patient", help="Only this pseudonym.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Newest events to show.")] = 50,
 ) -> None:
-    """Show the newest audit events."""
+    """Show the newest audit events, an import's batch events row by row."""
     from jakreg.study import audit_events
 
     table = Table(header_style="bold")

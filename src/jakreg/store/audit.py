@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from jakreg.store import audit_batch
 from jakreg.store.bulk import BulkInsert
-from jakreg.store.tables import AuditEvent
+from jakreg.store.tables import AuditBatch, AuditEvent
 
 GENESIS = "0" * 64
 
@@ -75,7 +76,8 @@ class AuditWriter:
         self.session = session
         self._head: str | None = None
         self._bulk: BulkInsert | None = None
-        self.count = 0
+        self.count = 0  # events written
+        self.changes = 0  # row changes audited (a batch event holds many)
 
     def _last_hash(self) -> str:
         if self._head is None:
@@ -107,7 +109,62 @@ class AuditWriter:
         self.session.add(event)
         self._head = event.hash
         self.count += 1
+        self.changes += 1
         return event
+
+    def write_batches(self, changes: list[Change], at: dt.datetime | None = None) -> None:
+        """Audit an import slice: one batch event per (entity, action, actor, import batch) holding the
+        Merkle root of its rows, with the rows themselves in ``audit_batch`` (jakreg.store.audit_batch).
+
+        Changes that are not creates or updates of records, or whose after-images do not share their
+        columns, are written one event each (``write_many``)."""
+        groups: dict[tuple[str, str, str, int | None], list[Change]] = {}
+        single: list[Change] = []
+        for c in changes:
+            if c.action in audit_batch.ACTIONS and c.entity_pk is not None and c.after is not None:
+                groups.setdefault((c.entity, c.action, c.actor, c.batch_pk), []).append(c)
+            else:
+                single.append(c)
+        when = (at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        for (entity, action, actor, batch_pk), group in groups.items():
+            columns = group[0].after.keys()  # type: ignore[union-attr]
+            if any(c.after.keys() != columns for c in group):  # type: ignore[union-attr]
+                single.extend(group)
+                continue
+            rows = [
+                audit_batch.BatchRow(
+                    c.entity_pk,  # type: ignore[arg-type]
+                    c.entity_key, c.patient_id, c.centre, c.after,  # type: ignore[arg-type]
+                    None if c.before is None
+                    else {k: v for k, v in c.before.items() if c.after.get(k) != v},  # type: ignore[union-attr]
+                )
+                for c in group
+            ]  # fmt: skip
+            if action == "update" and any(r.before is None for r in rows):
+                single.extend(group)
+                continue
+            batch = audit_batch.build_batch(rows)
+            patients = {c.patient_id for c in group}
+            centres = {c.centre for c in group}
+            event = self.write(
+                Change(
+                    actor=actor, action=audit_batch.ACTIONS[action], entity=entity,
+                    entity_key=f"{batch.rows} row(s)",
+                    patient_id=patients.pop() if len(patients) == 1 else None,
+                    centre=centres.pop() if len(centres) == 1 else None,
+                    after=batch.summary, batch_pk=batch_pk,
+                ),
+                at=when,
+            )  # fmt: skip
+            self.session.flush()
+            self.session.execute(
+                insert(AuditBatch),
+                [{"event_id": event.id, "entity": entity, "min_pk": batch.min_pk,
+                  "max_pk": batch.max_pk, "rows": batch.rows, "payload": batch.payload}],
+            )  # fmt: skip
+            self.changes += batch.rows - 1  # write counted the event as one
+        if single:
+            self.write_many(single, at=when)
 
     def write_many(self, changes: list[Change], at: dt.datetime | None = None) -> None:
         """Append many events with one batched INSERT (imports); same chain as ``write``.
@@ -137,6 +194,7 @@ class AuditWriter:
         bulk.run_rows(rows, bound=(bulk.index("at"),))
         self._head = prev
         self.count += len(rows)
+        self.changes += len(rows)
 
 
 def _chained_hashes(
@@ -187,5 +245,24 @@ def verify_chain(session: Session) -> BrokenLink | None:
             )
         if event_hash(prev, event) != event.hash:
             return BrokenLink(event.id, "its content does not match its hash (edited?)")
+        if event.action in audit_batch.ROW_ACTION:
+            problem = _check_batch(session, event)
+            if problem is not None:
+                return BrokenLink(event.id, problem)
         prev = event.hash
     return None
+
+
+def _check_batch(session: Session, event: AuditEvent) -> str | None:
+    """The batch event's stored rows against the Merkle root its hash covers."""
+    stored = session.get(AuditBatch, event.id)
+    if stored is None:
+        return "its batch of row changes is missing (deleted?)"
+    problem = audit_batch.check_batch(stored.payload, event.after)
+    if problem is None:
+        summary = json.loads(event.after or "{}")
+        index = (stored.entity, stored.min_pk, stored.max_pk, stored.rows)
+        if index != (event.entity, summary["min_pk"], summary["max_pk"], summary["rows"]):
+            problem = "its batch's index (entity, record ids, rows) does not match its hash (edited?)"
+    session.expunge(stored)  # the payload is not kept in the session while the trail streams
+    return problem

@@ -183,6 +183,7 @@ class ImportSummary:
     sheets: dict[str, SheetCounts] = field(default_factory=dict)
     batch_pk: int | None = None
     audit_events: int = 0
+    audited_changes: int = 0  # row changes those events hold (an import writes one event per slice)
     warnings: ProblemLog | None = None  # what validation said that did not stop the import
 
     def total(self, what: str) -> int:
@@ -200,6 +201,7 @@ class ImportSummary:
             "updated": self.total("updated"),
             "unchanged": self.total("unchanged"),
             "audit_events": self.audit_events,
+            "audited_changes": self.audited_changes,
             "sheets": {k: vars(v) for k, v in self.sheets.items()},
         }
 
@@ -356,7 +358,7 @@ class StudyWriter:
             _change(spec, d, self.actor, batch_pk, pk, "update", _json_safe(old), new)
             for pk, _version, old, new in updated
         ]
-        self.audit.write_many(changes)
+        self.audit.write_batches(changes)
         if spec.name not in {"centres", "patients"} and changes:
             self.changed.setdefault(spec.name, set()).update(
                 d.patient_pk[str(c.patient_id)] for c in changes
@@ -373,6 +375,7 @@ class StudyWriter:
         self.batch.updated = summary.total("updated")
         self.batch.unchanged = summary.total("unchanged")
         summary.audit_events = self.audit.count
+        summary.audited_changes = self.audit.changes
         return summary
 
     def find_duplicates(self, spec: SheetSpec, rows: list[ValidRow], file: str = "") -> None:
