@@ -263,6 +263,8 @@ def _check_batch(session: Session, event: AuditEvent) -> str | None:
         summary = json.loads(event.after or "{}")
         index = (stored.entity, stored.min_pk, stored.max_pk, stored.rows)
         if index != (event.entity, summary["min_pk"], summary["max_pk"], summary["rows"]):
-            problem = "its batch's index (entity, record ids, rows) does not match its hash (edited?)"
+            problem = (
+                "its batch's index (entity, record ids, rows) does not match its hash (edited?)"
+            )
     session.expunge(stored)  # the payload is not kept in the session while the trail streams
     return problem

@@ -135,7 +135,8 @@ def batch_rows(data: dict[str, Any]) -> Iterator[BatchRow]:
     """The rows of a decoded payload, in their order; before images only for an update's changes."""
     columns: list[str] = data["columns"]
     after_columns = data["after"]
-    changed, before = data.get("changed"), data.get("before")
+    changed: list[list[int]] | None = data.get("changed")
+    before: list[list[Any]] = data.get("before") or []
     for i, pk in enumerate(data["pk"]):
         old: dict[str, Any] | None = None
         if changed is not None:

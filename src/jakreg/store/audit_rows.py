@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -86,16 +86,17 @@ def _batch(
         if keep is not None and not keep(r):
             continue
         before = None if r.before is None else {**r.after, **r.before}
-        out.append(
-            RowChange(
-                e.id, e.at, e.actor, action, e.entity, r.pk, r.key, r.patient_id, r.centre,
-                before, r.after, e.batch_pk, e.hash, i,
-            )  # fmt: skip
-        )
+        change = RowChange(
+            e.id, e.at, e.actor, action, e.entity, r.pk, r.key, r.patient_id, r.centre,
+            before, r.after, e.batch_pk, e.hash, i,
+        )  # fmt: skip
+        out.append(change)
     return out
 
 
-def expand(session: Session, events: Iterable[AuditEvent], *, newest_first: bool = False) -> Iterator[RowChange]:
+def expand(
+    session: Session, events: Iterable[AuditEvent], *, newest_first: bool = False
+) -> Iterator[RowChange]:
     """The row changes of events, in their order (a batch's rows reversed when ``newest_first``)."""
     for e in events:
         if e.action in audit_batch.ROW_ACTION:
@@ -125,12 +126,18 @@ class RowFilter:
                 if batch_action is None
                 else AuditEvent.action.in_((self.action, batch_action))
             )
-        for column, value in ((AuditEvent.patient_id, self.patient_id), (AuditEvent.centre, self.centre)):
+        for column, value in (
+            (AuditEvent.patient_id, self.patient_id),
+            (AuditEvent.centre, self.centre),
+        ):
             if value:
                 stmt = stmt.where(or_(column == value, _blank_batch(is_batch, column)))
         if self.centres is not None:
             stmt = stmt.where(
-                or_(AuditEvent.centre.in_(sorted(self.centres)), _blank_batch(is_batch, AuditEvent.centre))
+                or_(
+                    AuditEvent.centre.in_(sorted(self.centres)),
+                    _blank_batch(is_batch, AuditEvent.centre),
+                )
             )
         return stmt
 
@@ -144,7 +151,7 @@ class RowFilter:
 
 def _blank_batch(is_batch: ColumnElement[bool], column: Any) -> ColumnElement[bool]:
     # a batch event names a patient or centre only when all its rows share it
-    return is_batch & column.is_(None)
+    return and_(is_batch, column.is_(None))
 
 
 def row_changes(

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from jakreg.model.sheets import SHEETS_BY_NAME, SheetSpec
 from jakreg.store.audit import as_utc
-from jakreg.store.repository import from_record
 from jakreg.store.audit_rows import BATCH_ACTIONS, RowChange, RowFilter, row_changes
+from jakreg.store.repository import from_record
 from jakreg.store.tables import TABLE_FOR_SHEET, AuditEvent, Base, Centre, Patient
 from jakreg.store.users import Role, User
 from jakreg.web import errors
