@@ -30,7 +30,9 @@ LABS = [
 
 def _imported(url: str, tmp_path: Path) -> int:
     """Import the base study with 28 more labs; the id of the labs' batch event."""
-    import_path(write_study(tmp_path / "a", with_rows("labs", *LABS)), url, actor="alice", today=TODAY)
+    import_path(
+        write_study(tmp_path / "a", with_rows("labs", *LABS)), url, actor="alice", today=TODAY
+    )
     with open_session(url) as s:
         event_id = s.scalar(select(AuditBatch.event_id).where(AuditBatch.entity == "labs"))
     assert event_id is not None
@@ -85,8 +87,10 @@ def test_an_import_writes_one_event_per_sheet_and_its_rows_verify(
         ),
         (
             "a row dropped",
-            lambda d: [d[k].pop(5) for k in ("pk", "key", "patient_id", "centre")]
-            and [col.pop(5) for col in d["after"]],
+            lambda d: (
+                [d[k].pop(5) for k in ("pk", "key", "patient_id", "centre")]
+                and [col.pop(5) for col in d["after"]]
+            ),
             "it stores 29 row(s), but its hash covers 30 (rows removed or added?)",
         ),
         (
@@ -105,7 +109,11 @@ def test_an_import_writes_one_event_per_sheet_and_its_rows_verify(
     ],
 )
 def test_a_tampered_batch_is_found_and_its_event_named(
-    sqlite_url: str, tmp_path: Path, what: str, change: Callable[[dict[str, Any]], None], reason: str
+    sqlite_url: str,
+    tmp_path: Path,
+    what: str,
+    change: Callable[[dict[str, Any]], None],
+    reason: str,
 ) -> None:
     event_id = _imported(sqlite_url, tmp_path)
     _tamper(sqlite_url, event_id, change)
@@ -157,13 +165,14 @@ def test_history_of_an_updated_record_says_who_when_and_from_what(
         history = record_history(s, "labs", lab.id)
     assert [(c.actor, c.action) for c in history] == [("alice", "create"), ("bob", "update")]
     old, new = history[1].before_values, history[1].after_values
-    assert old is not None and new is not None
+    assert old is not None
+    assert new is not None
     assert (old["value"], new["value"]) == (BASE["labs"][0]["value"], 99)
     assert {k for k in new if old[k] != new[k]} == {"value"}  # the rest the same before and after
     assert json.loads(history[1].before or "")["value"] == BASE["labs"][0]["value"]
     # jakreg audit log: the newest row changes first, the patient's only
     newest = audit_events(db_url, patient="BCN-01", limit=2)
-    assert [(e.actor, e.action, e.entity) for e in newest][0] == ("bob", "update", "labs")
+    assert next((e.actor, e.action, e.entity) for e in newest) == ("bob", "update", "labs")
     assert replay_audit(db_url).differences == []
 
 
