@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from jakreg.store import audit_batch
-from jakreg.store.audit import AuditWriter
+from jakreg.store.audit import AuditWriter, SliceChanges
 from jakreg.store.audit_rows import RowFilter, count_changes, record_history, row_changes
 from jakreg.store.db import open_session
 from jakreg.store.tables import AuditBatch, AuditEvent, LabResult
@@ -176,12 +176,16 @@ def test_history_of_an_updated_record_says_who_when_and_from_what(
     assert replay_audit(db_url).differences == []
 
 
+def _per_row(writer: AuditWriter, changes: SliceChanges) -> None:
+    writer.write_many(list(changes.one_by_one()))
+
+
 def test_round_1_per_row_events_and_batch_events_verify_and_replay_together(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the first import writes one event per row, as jakreg did before batch events
     with monkeypatch.context() as m:
-        m.setattr(AuditWriter, "write_batches", AuditWriter.write_many)
+        m.setattr(AuditWriter, "write_slice", _per_row)
         import_path(write_study(tmp_path / "a"), db_url, actor="alice", today=TODAY)
     with open_session(db_url) as s:
         assert s.scalar(select(func.count(AuditBatch.event_id))) == 0

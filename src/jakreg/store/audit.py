@@ -35,6 +35,39 @@ class Change:
     batch_pk: int | None = None
 
 
+@dataclass(frozen=True)
+class SliceChanges:
+    """The creates or the updates of one written slice of a sheet, columnar: what an import audits."""
+
+    entity: str
+    action: str  # create | update
+    actor: str
+    batch_pk: int | None
+    columns: list[str]
+    pks: list[int]
+    keys: list[str]
+    patient_ids: list[str | None]
+    centres: list[str | None]
+    after: list[list[Any]]  # per column, every row's value: the full after-image
+    before: list[dict[str, Any]] | None  # update: per row, the changed columns' values before
+
+    def one_by_one(self) -> Iterator[Change]:
+        """The same changes as per-row events hold them (an update's before-image in full)."""
+        for i, row in enumerate(zip(*self.after, strict=True)):
+            after = {c: _safe(v) for c, v in zip(self.columns, row, strict=True)}
+            before = None
+            if self.before is not None:
+                before = {**after, **{c: _safe(v) for c, v in self.before[i].items()}}
+            yield Change(
+                self.actor, self.action, self.entity, self.keys[i], self.pks[i],
+                self.patient_ids[i], self.centres[i], before, after, self.batch_pk,
+            )  # fmt: skip
+
+
+def _safe(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
 # made once: json.dumps with options builds a new encoder on every call
 _encode_sorted = json.JSONEncoder(sort_keys=True, default=str).encode
 _encode = json.JSONEncoder(default=str).encode
@@ -112,59 +145,32 @@ class AuditWriter:
         self.changes += 1
         return event
 
-    def write_batches(self, changes: list[Change], at: dt.datetime | None = None) -> None:
-        """Audit an import slice: one batch event per (entity, action, actor, import batch) holding the
-        Merkle root of its rows, with the rows themselves in ``audit_batch`` (jakreg.store.audit_batch).
-
-        Changes that are not creates or updates of records, or whose after-images do not share their
-        columns, are written one event each (``write_many``)."""
-        groups: dict[tuple[str, str, str, int | None], list[Change]] = {}
-        single: list[Change] = []
-        for c in changes:
-            if c.action in audit_batch.ACTIONS and c.entity_pk is not None and c.after is not None:
-                groups.setdefault((c.entity, c.action, c.actor, c.batch_pk), []).append(c)
-            else:
-                single.append(c)
-        when = (at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-        for (entity, action, actor, batch_pk), group in groups.items():
-            columns = group[0].after.keys()  # type: ignore[union-attr]
-            if any(c.after.keys() != columns for c in group):  # type: ignore[union-attr]
-                single.extend(group)
-                continue
-            rows = [
-                audit_batch.BatchRow(
-                    c.entity_pk,  # type: ignore[arg-type]
-                    c.entity_key, c.patient_id, c.centre, c.after,  # type: ignore[arg-type]
-                    None if c.before is None
-                    else {k: v for k, v in c.before.items() if c.after.get(k) != v},  # type: ignore[union-attr]
-                )
-                for c in group
-            ]  # fmt: skip
-            if action == "update" and any(r.before is None for r in rows):
-                single.extend(group)
-                continue
-            batch = audit_batch.build_batch(rows)
-            patients = {c.patient_id for c in group}
-            centres = {c.centre for c in group}
-            event = self.write(
-                Change(
-                    actor=actor, action=audit_batch.ACTIONS[action], entity=entity,
-                    entity_key=f"{batch.rows} row(s)",
-                    patient_id=patients.pop() if len(patients) == 1 else None,
-                    centre=centres.pop() if len(centres) == 1 else None,
-                    after=batch.summary, batch_pk=batch_pk,
-                ),
-                at=when,
-            )  # fmt: skip
-            self.session.flush()
-            self.session.execute(
-                insert(AuditBatch),
-                [{"event_id": event.id, "entity": entity, "min_pk": batch.min_pk,
-                  "max_pk": batch.max_pk, "rows": batch.rows, "payload": batch.payload}],
-            )  # fmt: skip
-            self.changes += batch.rows - 1  # write counted the event as one
-        if single:
-            self.write_many(single, at=when)
+    def write_slice(self, changes: SliceChanges, at: dt.datetime | None = None) -> None:
+        """Audit an import slice's creates or updates of one sheet as one batch event: the event's
+        hashed summary holds the Merkle root of the row changes, ``audit_batch`` the rows themselves
+        (jakreg.store.audit_batch)."""
+        c = changes
+        batch = audit_batch.build_batch(
+            c.columns, c.pks, c.keys, c.patient_ids, c.centres, c.after, c.before
+        )
+        patients, centres = set(c.patient_ids), set(c.centres)
+        event = self.write(
+            Change(
+                actor=c.actor, action=audit_batch.ACTIONS[c.action], entity=c.entity,
+                entity_key=f"{batch.rows} row(s)",
+                patient_id=patients.pop() if len(patients) == 1 else None,
+                centre=centres.pop() if len(centres) == 1 else None,
+                after=batch.summary, batch_pk=c.batch_pk,
+            ),
+            at=at,
+        )  # fmt: skip
+        self.session.flush()
+        self.session.execute(
+            insert(AuditBatch),
+            [{"event_id": event.id, "entity": c.entity, "min_pk": batch.min_pk,
+              "max_pk": batch.max_pk, "rows": batch.rows, "payload": batch.payload}],
+        )  # fmt: skip
+        self.changes += batch.rows - 1  # write counted the event as one
 
     def write_many(self, changes: list[Change], at: dt.datetime | None = None) -> None:
         """Append many events with one batched INSERT (imports); same chain as ``write``.

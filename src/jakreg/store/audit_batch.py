@@ -18,8 +18,9 @@ import datetime as dt
 import hashlib
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 FORMAT = "jakreg audit batch 1"
@@ -83,37 +84,59 @@ class Batch:
 
 
 def _row_lists(columns: list[str], row: BatchRow) -> list[Any]:
-    """The canonical leaf of a row: [pk, key, patient, centre, after values, [[column no, before]...]]."""
+    """The canonical leaf of a row: [pk, key, patient, centre, after values, [[column no, before]...]]
+    (the columns in their order; what ``build_batch`` hashes for the same row)."""
     changed = None
     if row.before is not None:
-        changed = [[columns.index(c), row.before[c]] for c in columns if c in row.before]
+        changed = [[i, row.before[c]] for i, c in enumerate(columns) if c in row.before]
     return [row.pk, row.key, row.patient_id, row.centre, [row.after[c] for c in columns], changed]
 
 
-def build_batch(rows: list[BatchRow]) -> Batch:
-    """Columnar payload and Merkle root of rows that share their columns (the caller checks)."""
-    columns = list(rows[0].after)
-    leaves = [_leaf(_row_lists(columns, r)) for r in rows]
+def build_batch(
+    columns: list[str],
+    pks: list[int],
+    keys: list[str],
+    patient_ids: list[str | None],
+    centres: list[str | None],
+    after: list[list[Any]],
+    before: list[dict[str, Any]] | None,
+) -> Batch:
+    """Columnar payload and Merkle root of one slice's row changes. ``after`` holds a list per column;
+    ``before`` per row the changed columns' old values, in column order (updates only)."""
+    n = len(pks)
+    if {len(keys), len(patient_ids), len(centres), *(len(a) for a in after)} != {n} or (
+        before is not None and len(before) != n
+    ):
+        raise ValueError("a batch's columns must hold one value per row")
     index = {c: i for i, c in enumerate(columns)}
-    is_update = rows[0].before is not None
-    payload: dict[str, Any] = {
-        "format": FORMAT,
-        "columns": columns,
-        "pk": [r.pk for r in rows],
-        "key": [r.key for r in rows],
-        "patient_id": [r.patient_id for r in rows],
-        "centre": [r.centre for r in rows],
-        "after": [[r.after[c] for r in rows] for c in columns],
-        "changed": [[index[c] for c in r.before or {}] for r in rows] if is_update else None,
-        "before": [list((r.before or {}).values()) for r in rows] if is_update else None,
-    }
-    pks = payload["pk"]
+    changed: list[list[int]] | None = None
+    old: list[list[Any]] | None = None
+    pairs: Iterable[Any]
+    if before is None:
+        pairs = repeat(None)
+    else:
+        changed = [[index[c] for c in b] for b in before]
+        old = [list(b.values()) for b in before]
+        pairs = (
+            [list(p) for p in zip(n, v, strict=True)] for n, v in zip(changed, old, strict=True)
+        )
+    sha = hashlib.sha256
+    leaves = [
+        sha(b"\x00" + _encode(row).encode()).digest()
+        for row in zip(  # not strict: ``pairs`` repeats None for creates
+            pks, keys, patient_ids, centres, zip(*after, strict=True), pairs, strict=False
+        )
+    ]
+    payload = {
+        "format": FORMAT, "columns": columns, "pk": pks, "key": keys, "patient_id": patient_ids,
+        "centre": centres, "after": after, "changed": changed, "before": old,
+    }  # fmt: skip
     summary = {
-        "format": FORMAT, "columns": columns, "rows": len(rows), "min_pk": min(pks),
+        "format": FORMAT, "columns": columns, "rows": len(pks), "min_pk": min(pks),
         "max_pk": max(pks), "merkle_root": merkle_root(leaves),
     }  # fmt: skip
     return Batch(
-        summary, zlib.compress(_encode(payload).encode(), LEVEL), len(rows), min(pks), max(pks)
+        summary, zlib.compress(_encode(payload).encode(), LEVEL), len(pks), min(pks), max(pks)
     )
 
 

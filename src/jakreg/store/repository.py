@@ -17,7 +17,7 @@ from jakreg.ingest.problems import ProblemLog
 from jakreg.ingest.validate import StudyRows, ValidRow
 from jakreg.model.rows import Row
 from jakreg.model.sheets import SHEETS, SHEETS_BY_NAME, SheetSpec
-from jakreg.store.audit import AuditWriter, Change
+from jakreg.store.audit import AuditWriter, SliceChanges
 from jakreg.store.bulk import BulkInsert
 from jakreg.store.tables import (
     TABLE_FOR_SHEET,
@@ -206,10 +206,6 @@ class ImportSummary:
         }
 
 
-def _json_safe(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
-
-
 def _describe(spec: SheetSpec, values: dict[str, Any]) -> str:
     return " / ".join(
         v.isoformat() if isinstance(v, dt.date) else str(v) for v in (values[k] for k in spec.key)
@@ -351,18 +347,20 @@ class StudyWriter:
                 d.pseudonym[pk] = v["patient_id"]
                 d.patient_centre[pk] = v["centre"]
         batch_pk = self.batch.id
-        changes = [
-            _change(spec, d, self.actor, batch_pk, pk, "create", None, v)
-            for pk, v in zip(ids, created, strict=True)
-        ] + [
-            _change(spec, d, self.actor, batch_pk, pk, "update", _json_safe(old), new)
-            for pk, _version, old, new in updated
-        ]
-        self.audit.write_batches(changes)
-        if spec.name not in {"centres", "patients"} and changes:
-            self.changed.setdefault(spec.name, set()).update(
-                d.patient_pk[str(c.patient_id)] for c in changes
-            )
+        audited = [
+            _slice_changes(spec, d, self.actor, batch_pk, "create", ids, created, None),
+            _slice_changes(
+                spec, d, self.actor, batch_pk, "update", [u[0] for u in updated],
+                [u[3] for u in updated], [u[2] for u in updated],
+            ),
+        ]  # fmt: skip
+        for changes in audited:
+            if changes is not None:
+                self.audit.write_slice(changes)
+                if spec.name not in {"centres", "patients"}:
+                    self.changed.setdefault(spec.name, set()).update(
+                        d.patient_pk[str(pid)] for pid in changes.patient_ids
+                    )
 
     def finish(
         self, on_changed: Callable[[Session, dict[str, set[int]]], None] | None = None
@@ -570,30 +568,34 @@ def upsert_study(
 WRITE_SLICE = 5000
 
 
-def _change(
+def _slice_changes(
     spec: SheetSpec,
     d: Directory,
     actor: str,
     batch_pk: int,
-    pk: int,
     action: str,
-    before: dict[str, Any] | None,
-    values: dict[str, Any],
-) -> Change:
-    pid: str | None = values.get("patient_id")
+    pks: list[int],
+    values: list[dict[str, Any]],
+    olds: list[dict[str, Any]] | None,
+) -> SliceChanges | None:
+    """What one slice's creates or updates of a sheet audit, columnar; None when there are none."""
+    if not pks:
+        return None
+    columns = list(values[0])
+    pids: list[str | None] = [v.get("patient_id") for v in values]
     if spec.name in {"centres", "patients"}:
-        centre = values["centre"]
+        centres = [v["centre"] for v in values]
     else:
-        centre = d.patient_centre[d.patient_pk[str(pid)]]
-    return Change(
-        actor=actor,
-        action=action,
-        entity=spec.name,
-        entity_key=_describe(spec, values),
-        entity_pk=pk,
-        patient_id=pid,
-        centre=centre,
-        before=before,
-        after=_json_safe(values),
-        batch_pk=batch_pk,
-    )
+        centre_of, pk_of = d.patient_centre, d.patient_pk
+        centres = [centre_of[pk_of[str(pid)]] for pid in pids]
+    before = None
+    if olds is not None:
+        before = [
+            {c: old.get(c) for c in columns if old.get(c) != new[c]}
+            for old, new in zip(olds, values, strict=True)
+        ]
+    return SliceChanges(
+        entity=spec.name, action=action, actor=actor, batch_pk=batch_pk, columns=columns, pks=pks,
+        keys=[_describe(spec, v) for v in values], patient_ids=pids, centres=centres,
+        after=[[v[c] for v in values] for c in columns], before=before,
+    )  # fmt: skip
