@@ -18,6 +18,7 @@ from jakreg.ingest.validate import StudyRows, ValidRow
 from jakreg.model.rows import Row
 from jakreg.model.sheets import SHEETS, SHEETS_BY_NAME, SheetSpec
 from jakreg.store.audit import AuditWriter, SliceChanges
+from jakreg.store.audit_batch import plain_column
 from jakreg.store.bulk import BulkInsert
 from jakreg.store.tables import (
     TABLE_FOR_SHEET,
@@ -204,12 +205,6 @@ class ImportSummary:
             "audited_changes": self.audited_changes,
             "sheets": {k: vars(v) for k, v in self.sheets.items()},
         }
-
-
-def _describe(spec: SheetSpec, values: dict[str, Any]) -> str:
-    return " / ".join(
-        v.isoformat() if isinstance(v, dt.date) else str(v) for v in (values[k] for k in spec.key)
-    )
 
 
 def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
@@ -594,8 +589,11 @@ def _slice_changes(
             {c: old.get(c) for c in columns if old.get(c) != new[c]}
             for old, new in zip(olds, values, strict=True)
         ]
+    after = {c: plain_column([v[c] for v in values]) for c in columns}
+    # the record's key ("BCN-01 / 2021-05-01 / alt", as web.entry writes it), a column at a time
+    parts = [after[k] for k in spec.key]
+    keys = [" / ".join(map(str, t)) for t in zip(*parts, strict=True)]
     return SliceChanges(
         entity=spec.name, action=action, actor=actor, batch_pk=batch_pk, columns=columns, pks=pks,
-        keys=[_describe(spec, v) for v in values], patient_ids=pids, centres=centres,
-        after=[[v[c] for v in values] for c in columns], before=before,
+        keys=keys, patient_ids=pids, centres=centres, after=list(after.values()), before=before,
     )  # fmt: skip
