@@ -374,6 +374,14 @@ def audit_events(
         )
 
 
+def record_history(url: str | None, entity: str, record_id: int) -> list[Any]:
+    """Who changed one record, when, from what (jakreg.store.audit_rows.RowChange, oldest first)."""
+    from jakreg.store import audit_rows
+
+    with db.open_session(url) as session:
+        return audit_rows.record_history(session, entity, record_id)
+
+
 def audited_changes(url: str | None = None) -> int:
     """How many row changes the trail holds (a batch event counts its rows)."""
     from jakreg.store.audit_rows import count_changes

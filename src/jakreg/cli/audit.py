@@ -127,3 +127,36 @@ def audit_log(
             e.entity_key, e.patient_id or "", e.centre or "",
         )  # fmt: skip
     out.print(table)
+
+
+@audit_app.command("history")
+def audit_history(
+    entity: Annotated[str, typer.Argument(help="The sheet, e.g. labs, courses, patients.")],
+    record_id: Annotated[
+        int, typer.Argument(help="The record's id (as verify and the API name it).")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Show every change to one record: who, when, and each changed value from what to what."""
+    from jakreg.study import record_history
+
+    changes = record_history(db, entity, record_id)
+    if not changes:
+        fail(f"the audit trail holds no change to {entity} record {record_id}")
+    table = Table(header_style="bold")
+    for col in ("event", "at (UTC)", "actor", "action", "changed"):
+        table.add_column(col, overflow="fold")
+    for c in changes:
+        old, new = c.before_values or {}, c.after_values or {}
+        if c.action == "create":
+            shown = ", ".join(f"{k}={v!r}" for k, v in new.items())
+        else:
+            shown = "; ".join(
+                f"{k}: {old.get(k)!r} → {new.get(k)!r}"
+                for k in dict.fromkeys([*old, *new])
+                if old.get(k) != new.get(k)
+            )
+        table.add_row(
+            str(c.id), c.at.strftime("%Y-%m-%d %H:%M:%S"), c.actor, c.action, shown,
+        )  # fmt: skip
+    out.print(table)
