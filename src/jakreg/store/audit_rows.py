@@ -187,12 +187,13 @@ def row_changes(
 def record_changes(session: Session, entity: str, lo: int, hi: int) -> list[RowChange]:
     """Every change to the records ``lo``..``hi`` of one entity, in record id then trail order.
     Indexed both ways: per-row events by (entity, entity_pk, id), batches by (entity, min_pk, max_pk)."""
-    per_row = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity == entity, AuditEvent.entity_pk.between(lo, hi))
-        .order_by(AuditEvent.entity_pk, AuditEvent.id)
+    table = AuditEvent.__table__
+    per_row = session.execute(  # plain rows (the event's columns by name): no ORM objects to build
+        select(*table.columns)
+        .where(table.c.entity == entity, table.c.entity_pk.between(lo, hi))
+        .order_by(table.c.entity_pk, table.c.id)
     )
-    out = [_single(e) for e in per_row]
+    out = [_single(e) for e in per_row]  # type: ignore[arg-type]  # same attributes as AuditEvent
     ids = session.scalars(
         select(AuditBatch.event_id).where(
             AuditBatch.entity == entity, AuditBatch.min_pk <= hi, AuditBatch.max_pk >= lo
