@@ -13,7 +13,6 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -27,7 +26,7 @@ from jakreg.store.tables import AuditBatch, AuditEvent
 BATCH_ACTIONS = tuple(audit_batch.ROW_ACTION)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: replay builds one per row change, and frozen init is slow
 class RowChange:
     """One change to one record (or one login, export, ...), whichever kind of event holds it."""
 
@@ -40,22 +39,31 @@ class RowChange:
     entity_key: str
     patient_id: str | None
     centre: str | None
-    before_values: dict[str, Any] | None
-    after_values: dict[str, Any] | None
     batch_pk: int | None
     hash: str  # the event's hash
     row: int | None = None  # the row's position in its batch event; None for a per-row event
     stored_before: str | None = None  # a per-row event's JSON text, as stored
     stored_after: str | None = None
+    batch_before: dict[str, Any] | None = None  # a batch row's images, as its payload holds them
+    batch_after: dict[str, Any] | None = None
 
-    @cached_property
+    @property
+    def before_values(self) -> dict[str, Any] | None:
+        """The before-image (None for a create); parsed from the text each time it is asked for."""
+        return _parsed(self.stored_before) if self.row is None else self.batch_before
+
+    @property
+    def after_values(self) -> dict[str, Any] | None:
+        return _parsed(self.stored_after) if self.row is None else self.batch_after
+
+    @property
     def before(self) -> str | None:
         """The before-image as JSON text (what a per-row event stores)."""
-        return self.stored_before if self.row is None else _json(self.before_values)
+        return self.stored_before if self.row is None else _json(self.batch_before)
 
-    @cached_property
+    @property
     def after(self) -> str | None:
-        return self.stored_after if self.row is None else _json(self.after_values)
+        return self.stored_after if self.row is None else _json(self.batch_after)
 
 
 def _parsed(text: str | None) -> dict[str, Any] | None:
@@ -68,7 +76,7 @@ def _parsed(text: str | None) -> dict[str, Any] | None:
 def _single(e: AuditEvent) -> RowChange:
     return RowChange(
         e.id, e.at, e.actor, e.action, e.entity, e.entity_pk, e.entity_key, e.patient_id, e.centre,
-        _parsed(e.before), _parsed(e.after), e.batch_pk, e.hash, None, e.before, e.after,
+        e.batch_pk, e.hash, None, e.before, e.after,
     )  # fmt: skip
 
 
@@ -88,7 +96,7 @@ def _batch(
         before = None if r.before is None else {**r.after, **r.before}
         change = RowChange(
             e.id, e.at, e.actor, action, e.entity, r.pk, r.key, r.patient_id, r.centre,
-            before, r.after, e.batch_pk, e.hash, i,
+            e.batch_pk, e.hash, i, None, None, before, r.after,
         )  # fmt: skip
         out.append(change)
     return out
