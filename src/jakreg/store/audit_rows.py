@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,18 +100,6 @@ def _batch(
         )  # fmt: skip
         out.append(change)
     return out
-
-
-def expand(
-    session: Session, events: Iterable[AuditEvent], *, newest_first: bool = False
-) -> Iterator[RowChange]:
-    """The row changes of events, in their order (a batch's rows reversed when ``newest_first``)."""
-    for e in events:
-        if e.action in audit_batch.ROW_ACTION:
-            rows = _batch(session, e)
-            yield from (reversed(rows) if newest_first else rows)
-        else:
-            yield _single(e)
 
 
 @dataclass(frozen=True)
