@@ -1,9 +1,11 @@
 """Before/after of one change to the importer: `jakreg import` of one study from two source trees, runs
 interleaved (A B A B ...) so both see the same load on a shared machine; CPU seconds next to wall.
 
-    python benchmarks/ab_import.py STUDY BEFORE_SRC AFTER_SRC [--runs 3]
+    python benchmarks/ab_import.py STUDY BEFORE_SRC AFTER_SRC [--runs 3] [--postgres URL]
 
 BEFORE_SRC/AFTER_SRC: folders holding the jakreg package (e.g. a `git archive` of the old commit's src).
+--postgres: import into a fresh PostgreSQL database per run (created on that server, dropped afterwards)
+instead of a SQLite file.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -27,13 +30,16 @@ def main() -> None:
     p.add_argument("before", type=Path)
     p.add_argument("after", type=Path)
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument(
+        "--postgres", metavar="URL", help="e.g. postgresql+psycopg://postgres@127.0.0.1/test"
+    )
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="jakreg-ab-"))
     measured: dict[str, dict[str, list[float]]] = {}
     for r in range(args.runs):
         for label, src in (("before", args.before), ("after", args.after)):
             env = {**os.environ, "PYTHONPATH": str(src.resolve())}
-            db = work / f"{label}-{r}.db"
+            db = _fresh_db(args.postgres, work, f"jakreg_ab_{label}_{r}")
             run_child([JAKREG, "init", "--db", str(db)], env=env)
             done = run_child(
                 [JAKREG, "import", str(args.study), "--db", str(db), "--actor", "ab"], env=env
@@ -49,8 +55,7 @@ def main() -> None:
             print(
                 f"{label} run {r + 1}: {inner.group(2)} s, CPU {done.cpu_seconds:.1f} s", flush=True
             )
-            for stale in work.glob(f"{label}-{r}.db*"):
-                stale.unlink()
+            _drop_db(args.postgres, work, f"jakreg_ab_{label}_{r}")
     print(
         "\n| code | runs | median s (importer's timer) | rows/s | median CPU s |\n|---|---|---|---|---|"
     )
@@ -62,6 +67,33 @@ def main() -> None:
         )
     b, a = (statistics.median(measured[k]["seconds"]) for k in ("before", "after"))
     print(f"\nafter / before: {a / b:.3f} of the time ({b / a:.2f}× the rows/s)")
+
+
+def _admin(url: str) -> Any:
+    import psycopg
+
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
+def _fresh_db(postgres: str | None, work: Path, name: str) -> str:
+    """A new, empty database: a SQLite file in ``work``, or ``name`` on the PostgreSQL server."""
+    if postgres is None:
+        return str(work / f"{name}.db")
+    from sqlalchemy.engine import make_url
+
+    with _admin(postgres) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(postgres).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_db(postgres: str | None, work: Path, name: str) -> None:
+    if postgres is None:
+        for stale in work.glob(f"{name}.db*"):
+            stale.unlink()
+        return
+    with _admin(postgres) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

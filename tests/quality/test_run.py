@@ -85,3 +85,25 @@ def test_required_columns_are_configurable(study_url: str) -> None:
     assert "required column 'labs.colour': labs has no column 'colour'" in bad.output
     bad = runner.invoke(app, ["quality", "run", "--db", study_url, "--required", "kitchen.sink"])
     assert "'kitchen' is not a patient sheet" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("centres", "as_of"), [(None, None), (["BCN"], None), (None, dt.date(2021, 1, 1))]
+)
+def test_batches_and_usual_units_from_the_database_are_the_whole_run(
+    study_url: str, centres: list[str] | None, as_of: dt.date | None
+) -> None:
+    """Read a patient at a time (batch size 1), the records are those of one read of everyone,
+    and the usual units counted by the database are checks.usual_units over those records."""
+    from jakreg.quality.checks import usual_units
+    from jakreg.quality.run import load, load_batches, usual_units_of
+
+    with db.open_session(study_url) as session:
+        whole = load(session, centres, as_of)
+        one_by_one = [p for b in load_batches(session, centres, as_of, size=1) for p in b]
+        assert [(p.patient_id, p.sheets) for p in one_by_one] == [
+            (p.patient_id, p.sheets) for p in whole
+        ]
+        assert whole
+        assert as_of is not None or any(p.rows("labs") for p in whole)
+        assert usual_units_of(session, centres, as_of) == usual_units(whole)

@@ -85,3 +85,10 @@ def test_impossible_dates_are_typed_errors() -> None:
         time_on_drug(date(2020, 1, 1), stop=date(2019, 1, 1), cutoff=date(2021, 1, 1))
     with pytest.raises(InvalidDatesError):
         time_on_drug(date(2020, 1, 1), cutoff=date(2019, 1, 1))
+
+
+@given(st.dates(date(1900, 1, 1), date(2100, 12, 31)), st.integers(-600, 600))
+def test_add_months_is_relativedelta(start: date, months: int) -> None:
+    from jakreg.rules.follow_up import add_months
+
+    assert add_months(start, months) == start + relativedelta(months=months)

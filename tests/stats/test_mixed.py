@@ -129,3 +129,39 @@ def test_malformed_input_is_refused() -> None:
         random_intercept_model([1.0], [0.0, 1.0], [True], ["a"])
     with pytest.raises(StatsInputError, match="finite"):
         random_intercept_model([float("nan")], [0.0], [True], ["a"])
+
+
+@pytest.mark.parametrize("between_sd", [2.0, 0.0])
+def test_the_start_is_the_reml_optimum(between_sd: float) -> None:
+    """The closed-form REML start lands on the optimum of the independent dense REML above, with
+    patient variance and at the boundary (none in the data), and statsmodels, started there, stays:
+    with patient variance, where statsmodels from its own default start converges too, the start
+    equals that optimum. (At the boundary statsmodels from its default start ends at an intercept
+    of 0 with an infinite log-likelihood, which is why the start matters there.)"""
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    from jakreg.stats.mixed import _reml_start
+
+    rng = np.random.default_rng(11)
+    sizes = rng.integers(1, 9, 60)
+    groups = np.repeat(np.arange(60), sizes)
+    t = rng.uniform(-6, 24, groups.size)
+    u = (t > 0).astype(float)
+    y = 8 + rng.normal(0, between_sd, 60)[groups] - 0.1 * t - 2 * u + rng.normal(0, 1, groups.size)
+    x = np.column_stack([np.ones(groups.size), t, u])
+    start = _reml_start(y, x, groups)
+    b, se, var_u, s2 = _reml(y, x, groups)
+    assert start.fe_params == pytest.approx(b, rel=1e-5, abs=1e-6)
+    # (the dense REML searches log g down to -12 only: at the boundary both sit at their bound)
+    assert start.cov_re[0, 0] * s2 == pytest.approx(var_u, rel=1e-3, abs=1e-5)
+    r = random_intercept_model(list(y), list(t), [bool(v) for v in u], [str(g) for g in groups])
+    assert r.converged is True
+    assert [f.estimate for f in r.fixed] == pytest.approx(b, rel=1e-5, abs=1e-6)
+    assert [f.std_error for f in r.fixed] == pytest.approx(se, rel=1e-3 if between_sd else 2e-2)
+    assert r.residual_variance == pytest.approx(s2, rel=1e-4)
+    if between_sd:
+        fit = MixedLM(y, x, groups).fit(reml=True, method=["lbfgs"])
+        assert fit.converged
+        assert start.fe_params == pytest.approx(np.asarray(fit.fe_params), rel=1e-4)
+        assert start.cov_re[0, 0] == pytest.approx(float(fit.cov_re[0, 0]) / fit.scale, rel=1e-3)
+        assert r.log_likelihood == pytest.approx(float(fit.llf), abs=1e-6)

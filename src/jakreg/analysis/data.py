@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,10 @@ class AssessmentData:
     assessor_role: str = "physician"  # physician | nurse | study_coordinator | other
 
 
-@dataclass(frozen=True)
-class LabData:
+class LabData(NamedTuple):
+    """A tuple (a registry has a hundred lab values per patient: a tuple is made in half the time
+    of a frozen dataclass, and is as immutable)."""
+
     on: dt.date
     analyte: str
     ctcae_term: str | None

@@ -142,10 +142,33 @@ def _zero_text(zero_method: ZeroMethod) -> str:
     }[zero_method]
 
 
-def patient_scores(v: PatientView, score: str, rule: WindowRule, cutoff: dt.date) -> PatientScores:
-    course = v.first
-    mine = [a for a in v.data.assessments if a.score == score]
+# The rule's inputs of each patient, kept while one set of views is analysed under several rules
+# (the sensitivity table): key id(assessments), value (the assessments, the score, the inputs).
+ItemCache = dict[int, tuple[object, str, list[Assessment]]]
+
+
+def _items(v: PatientView, score: str, cache: ItemCache | None) -> list[Assessment]:
+    assessments = v.data.assessments
+    if cache is not None:
+        hit = cache.get(id(assessments))
+        if hit is not None and hit[0] is assessments and hit[1] == score:
+            return hit[2]
+    mine = [a for a in assessments if a.score == score]
     items = [Assessment(id=a.on.isoformat(), on=a.on, total=a.total) for a in mine]
+    if cache is not None:
+        cache[id(assessments)] = (assessments, score, items)
+    return items
+
+
+def patient_scores(
+    v: PatientView,
+    score: str,
+    rule: WindowRule,
+    cutoff: dt.date,
+    cache: ItemCache | None = None,
+) -> PatientScores:
+    course = v.first
+    items = _items(v, score, cache)
     # The same date twice would make ids collide; the unique key (patient, date, score) forbids it.
     choice = choose_assessments(course.start, course.course.stop, items, rule, cutoff=cutoff)
 
@@ -171,8 +194,11 @@ def idda_section(
     cutoff: dt.date,
     zero_method: ZeroMethod,
     confidence_level: float,
+    cache: ItemCache | None = None,
 ) -> IddaSection:
-    scores = tuple(patient_scores(v, score, rule, cutoff) for v in views)
+    """``cache``: shared by calls on the same views under other rules (the rule's inputs are read
+    once per patient)."""
+    scores = tuple(patient_scores(v, score, rule, cutoff, cache) for v in views)
     versions = sorted(
         {a.score_version for v in views for a in v.data.assessments if a.score == score}
     )

@@ -449,12 +449,14 @@ def _labs(names: Sequence[str], dates: _Dates) -> Build:
 
     def lab(r: Row) -> LabData:
         on, analyte, term, grade, version, canonical, uln, value = pick(r)
-        if uln is not None and canonical is not None and value:
-            # ULN is stored in the reported unit; scale it like the value was scaled.
-            uln = uln * canonical / value
+        ratio = None
+        if uln is not None and canonical is not None:
+            if value:  # ULN is stored in the reported unit; scale it like the value was scaled.
+                uln = uln * canonical / value
+            ratio = _ratio(canonical, uln)
         return LabData(
             day[on], share(analyte, analyte), share(term, term), grade,  # type: ignore[arg-type]
-            share(version, version), _ratio(canonical, uln),
+            share(version, version), ratio,
         )  # fmt: skip
 
     key = attrgetter("on", "analyte")

@@ -81,6 +81,7 @@ def questions_section(
             cutoff=cutoff,
             zero_method=opts.zero_method,
             confidence_level=opts.confidence_level,
+            primary_section=idda,
         ),
         after_stopping=after_stop_section(views, cutoff),
         dosing=dosing_section(views),

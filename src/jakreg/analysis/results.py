@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from jakreg.analysis import case_records, hpo_groups
+from jakreg.analysis.background import in_background
 from jakreg.analysis.cohort import CohortSection, cohort_section, domain_rule
 from jakreg.analysis.data import Snapshot
 from jakreg.analysis.drug_survival import (
@@ -118,11 +120,14 @@ def analyse_snapshot(
     *,
     literature_cases: Sequence[CaseRecord] | None = None,
     literature_source: str | None = None,
+    background: bool = False,
 ) -> StudyResults:
     """Every section of the study analysis for the snapshot's patients.
 
     Published cases: `literature_cases` when given (e.g. from jakreg.literature), else the snapshot's
-    patients with source = literature; none when `options.literature` is False.
+    patients with source = literature; none when `options.literature` is False. ``background``: the
+    open-questions sections are computed in a forked child process meanwhile (two cores; the same
+    results, see jakreg.analysis.background).
     """
     opts = options or AnalysisOptions()
     cut = choose_cutoff(opts.cutoff, snapshot.centres, opts.today)
@@ -136,6 +141,9 @@ def analyse_snapshot(
         cutoff=cut.date,
         zero_method=opts.zero_method,
         confidence_level=opts.confidence_level,
+    )
+    questions = in_background(
+        functools.partial(questions_section, views, cut.date, opts, idda), enabled=background
     )
     survival = drug_survival_section(
         views, times=opts.survival_times, confidence_level=opts.confidence_level
@@ -189,7 +197,7 @@ def analyse_snapshot(
         literature=literature,
         timeline=lanes(views, cut.date),
         methods=_methods(opts, idda, cut.date, cut.source, snapshot.sha256),
-        questions=questions_section(views, cut.date, opts, idda),
+        questions=questions(),
     )
 
 

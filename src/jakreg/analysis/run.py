@@ -20,8 +20,11 @@ def analyse(
     *,
     literature_cases: Sequence[CaseRecord] | None = None,
     literature_source: str | None = None,
+    background: bool = False,
 ) -> StudyResults:
-    """The study results for the database at `url` (None: $JAKREG_DATABASE_URL, else ./jakreg.db)."""
+    """The study results for the database at `url` (None: $JAKREG_DATABASE_URL, else ./jakreg.db).
+
+    ``background``: part of the analysis in a forked child process (analyse_snapshot)."""
     opts = options or AnalysisOptions()
     with gc_paused():
         with open_session(url) as session:
@@ -32,8 +35,9 @@ def analyse(
                 with_literature=opts.literature,
             )
         return analyse_snapshot(
-            snapshot, opts, literature_cases=literature_cases, literature_source=literature_source
-        )
+            snapshot, opts, literature_cases=literature_cases, literature_source=literature_source,
+            background=background,
+        )  # fmt: skip
 
 
 @contextmanager

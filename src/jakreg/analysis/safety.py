@@ -167,15 +167,15 @@ def safety_section(
         if e.category == "infection"
     )  # fmt: skip
     max_grade: dict[str, dict[str, int]] = defaultdict(dict)
-    for v in views:
-        start = v.first.start
+    for v in views:  # a hundred labs per patient: the loop body is kept lean
+        start, pid = v.first.start, v.patient_id
         for lab in v.data.labs:
-            if lab.ctcae_term is None or lab.ctcae_grade is None:
+            term, grade = lab.ctcae_term, lab.ctcae_grade
+            if term is None or grade is None or not (start < lab.on <= cutoff):
                 continue
-            if not (start < lab.on <= cutoff):
-                continue
-            seen = max_grade[lab.ctcae_term].get(v.patient_id, -1)
-            max_grade[lab.ctcae_term][v.patient_id] = max(seen, lab.ctcae_grade)
+            per = max_grade[term]
+            if grade > per.get(pid, -1):
+                per[pid] = grade
     lab_grades = tuple(
         LabGrade(term, len(per), tuple(sorted(Counter(per.values()).items())))
         for term, per in sorted(max_grade.items())

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jakreg.analysis.idda_pairs import IddaSection, idda_section
+from jakreg.analysis.idda_pairs import IddaSection, ItemCache, idda_section
 from jakreg.analysis.prepare import PatientView
 from jakreg.rules.windows import UnderMode, WindowRule
 from jakreg.stats.paired import ZeroMethod
@@ -106,13 +106,20 @@ def sensitivity_section(
     cutoff: dt.date,
     zero_method: ZeroMethod,
     confidence_level: float,
+    primary_section: IddaSection | None = None,
 ) -> SensitivitySection:
+    """``primary_section``: the primary analysis already computed on the same views with the same
+    settings (the report's), used for the primary row instead of computing it again."""
     rows = []
+    cache: ItemCache = {}
     for var in variants(primary):
+        if primary_section is not None and var.rule == primary and not var.physician_only:
+            rows.append(SensitivityRow(var.label, var.rule.info.label(), False, primary_section))
+            continue
         vs = [physician_only(v) for v in views] if var.physician_only else views
         sec = idda_section(
             vs, score=score, rule=var.rule, cutoff=cutoff, zero_method=zero_method,
-            confidence_level=confidence_level,
+            confidence_level=confidence_level, cache=cache,
         )  # fmt: skip
         rows.append(SensitivityRow(var.label, var.rule.info.label(), var.physician_only, sec))
     return SensitivitySection(tuple(rows))

@@ -209,10 +209,15 @@ def weight_change(p: PatientRecords) -> list[Finding]:
 
 def usual_units(patients: Iterable[PatientRecords]) -> dict[tuple[str, str], str]:
     """(centre, analyte) -> the unit the centre reports most often (ties: alphabetically first)."""
+    seen = Counter(
+        (p.centre, rec["analyte"], rec["unit"]) for p in patients for rec in p.rows("labs")
+    )
     counts: dict[tuple[str, str], Counter[str]] = {}
-    for p in patients:
-        for rec in p.rows("labs"):
-            counts.setdefault((p.centre, rec["analyte"]), Counter())[rec["unit"]] += 1
+    for (centre, analyte, unit), n in seen.items():
+        c = counts.get((centre, analyte))
+        if c is None:
+            c = counts[(centre, analyte)] = Counter()
+        c[unit] = n
     return {k: min(c, key=lambda u: (-c[u], u)) for k, c in counts.items()}
 
 

@@ -100,9 +100,15 @@ def write_results_folder(
     generated_at: dt.datetime | None = None,
     extra_sections: Sequence[Section] = (),
     extra_drawings: Mapping[str, Drawing] | None = None,
+    parallel: bool = False,
 ) -> ReportFiles:
-    """Render and write every file of the report for computed results."""
+    """Render and write every file of the report for computed results.
+
+    ``parallel``: results.json and the tables are written by a forked child while this process
+    draws the figures and renders the HTML and PDF (jakreg.analysis.background)."""
     import time
+
+    from jakreg.analysis.background import in_background
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -110,24 +116,18 @@ def write_results_folder(
         results, suppress_below=suppress_below, generated_at=generated_at,
         extra_sections=extra_sections,
     )  # fmt: skip
-    rendered = render_figures(results, ctx.figures, extra_drawings)
-    timings["figures"] = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(exist_ok=True)
     (out / "figures").mkdir(exist_ok=True)
-    table_paths = []
-    for table in ctx.tables:
-        path = out / "tables" / f"{table.name}.csv"
-        path.write_text(table.to_csv(), encoding="utf-8")
-        table_paths.append(path)
+    data_files = in_background(lambda: _write_data(results, ctx, out), enabled=parallel)
+    rendered = render_figures(results, ctx.figures, extra_drawings)
+    timings["figures"] = time.perf_counter() - t0
     figure_paths = []
     for name, f in rendered.items():
         for ext, data in (("svg", f.svg), ("png", f.png)):
             path = out / "figures" / f"{name}.{ext}"
             path.write_bytes(data)
             figure_paths.append(path)
-    results_path = out / "results.json"
-    results_path.write_text(results_json(results), encoding="utf-8")
     t1 = time.perf_counter()
     html = render_html(ctx, results, rendered)
     html_path = out / "report.html"
@@ -137,6 +137,9 @@ def write_results_folder(
     pdf_path = out / "report.pdf"
     pdf_path.write_bytes(render_pdf(html))
     timings["pdf"] = time.perf_counter() - t2
+    t3 = time.perf_counter()
+    results_path, table_paths = data_files()
+    timings["data"] = time.perf_counter() - t3  # waiting for them, or writing them, here
     return ReportFiles(
         out=out,
         html=html_path,
@@ -147,6 +150,18 @@ def write_results_folder(
         timings=timings,
         n_patients=results.cohort.n_patients,
     )
+
+
+def _write_data(results: StudyResults, ctx: ReportContext, out: Path) -> tuple[Path, list[Path]]:
+    """results.json and tables/*.csv."""
+    table_paths = []
+    for table in ctx.tables:
+        path = out / "tables" / f"{table.name}.csv"
+        path.write_text(table.to_csv(), encoding="utf-8")
+        table_paths.append(path)
+    results_path = out / "results.json"
+    results_path.write_text(results_json(results), encoding="utf-8")
+    return results_path, table_paths
 
 
 def write_report(
@@ -168,8 +183,9 @@ def write_report(
     (rules/data/treatment_emergent.yaml) for this report. With no patient to analyse nothing is
     written and SelectionError says so, unless ``allow_empty`` (the files then say it).
     ``parallel``: read the study-conduct data (quality run, visits, signals) in a second process
-    while this one analyses (the two only read the database; about a fifth of the time at registry
-    size on two cores); same files either way."""
+    while this one analyses (the two only read the database), and compute the open-questions
+    sections in a forked child once the snapshot is loaded (jakreg.analysis.background); same
+    files either way."""
     import time
 
     if suppress_below is not None and suppress_below < 2:
@@ -185,7 +201,7 @@ def write_report(
     with _conduct_reader(parallel) as submit:
         quality_data = submit(load_conduct, url, centre=centre, cutoff=cutoff)
         visit_data = submit(cv.load_visit_conduct, url, centre=centre, cutoff=cutoff)
-        results = _analyse(url, options, literature)
+        results = _analyse(url, options, literature, background=parallel)
         conduct = conduct_section(quality_data(), suppress_below)
         visits = cv.visit_conduct_section(visit_data(), suppress_below)
     analysed = time.perf_counter() - t0
@@ -194,19 +210,23 @@ def write_report(
     with gc_frozen():
         files = write_results_folder(
             results, out, suppress_below=suppress_below, extra_sections=(conduct, visits),
-            extra_drawings={cv.FIGURE: cv.drawing(visit_data())},
+            extra_drawings={cv.FIGURE: cv.drawing(visit_data())}, parallel=parallel,
         )  # fmt: skip
     files.timings["analysis"] = analysed
     return files
 
 
-def _analyse(url: str | None, options: AnalysisOptions, literature: bool) -> StudyResults:
+def _analyse(
+    url: str | None, options: AnalysisOptions, literature: bool, *, background: bool = False
+) -> StudyResults:
     if literature:
         from jakreg.analysis.published import packaged_case_records
 
         cases, source = packaged_case_records()
-        return analyse(url, options, literature_cases=cases, literature_source=source)
-    return analyse(url, options)
+        return analyse(
+            url, options, literature_cases=cases, literature_source=source, background=background
+        )
+    return analyse(url, options, background=background)
 
 
 @contextmanager

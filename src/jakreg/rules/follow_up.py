@@ -57,7 +57,10 @@ def add_months(d: date, months: int) -> date:
     """``d`` plus whole calendar months, the day clamped to the month's last (as relativedelta)."""
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+    day = d.day
+    if day > 28:  # every month has 28 days; only later days may need clamping
+        day = min(day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-
-from dateutil.relativedelta import relativedelta
+from functools import cached_property
 
 from jakreg.rules.base import (
     InvalidValueError,
@@ -17,6 +16,7 @@ from jakreg.rules.base import (
     RuleStatus,
     frozen_inputs,
 )
+from jakreg.rules.follow_up import add_months
 
 
 class InvalidCourseError(RuleError):
@@ -56,7 +56,7 @@ class WindowRule:
     after_stop_days: int = 0
     require_total: bool = True
 
-    @property
+    @cached_property  # the rule is frozen; every patient's choice carries it
     def info(self) -> RuleInfo:
         if self.under_mode is UnderMode.LANDMARK:
             under = (
@@ -189,7 +189,7 @@ def _latest(pool: list[Assessment], where: str, reasons: dict[str, str]) -> Asse
 def _landmark(
     start: date, pool: list[Assessment], rule: WindowRule, reasons: dict[str, str]
 ) -> tuple[Assessment | None, str]:
-    mark = start + relativedelta(months=rule.landmark_months)
+    mark = add_months(start, rule.landmark_months)  # as relativedelta(months=...), by arithmetic
     tol = rule.landmark_tolerance_days
     near = [a for a in pool if abs((a.on - mark).days) <= tol]
     for a in pool:
