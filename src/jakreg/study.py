@@ -360,15 +360,34 @@ def check_audit_anchor(url: str | None, file: Path) -> Any:
 def audit_events(
     url: str | None = None, *, patient: str | None = None, limit: int = 50
 ) -> list[Any]:
+    """The newest row changes (jakreg.store.audit_rows.RowChange): per-row events and the rows of batch
+    events alike."""
     from sqlalchemy import select
 
+    from jakreg.store.audit_rows import RowFilter, row_changes
     from jakreg.store.tables import AuditEvent
 
     with db.open_session(url) as session:
-        q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-        if patient:
-            q = q.where(AuditEvent.patient_id == patient)
-        return list(session.scalars(q))
+        q = select(AuditEvent).order_by(AuditEvent.id.desc())
+        return row_changes(
+            session, q, RowFilter(patient_id=patient or ""), limit=limit, newest_first=True
+        )
+
+
+def record_history(url: str | None, entity: str, record_id: int) -> list[Any]:
+    """Who changed one record, when, from what (jakreg.store.audit_rows.RowChange, oldest first)."""
+    from jakreg.store import audit_rows
+
+    with db.open_session(url) as session:
+        return audit_rows.record_history(session, entity, record_id)
+
+
+def audited_changes(url: str | None = None) -> int:
+    """How many row changes the trail holds (a batch event counts its rows)."""
+    from jakreg.store.audit_rows import count_changes
+
+    with db.open_session(url) as session:
+        return count_changes(session)
 
 
 @dataclass(frozen=True)

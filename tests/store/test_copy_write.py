@@ -35,7 +35,7 @@ from jakreg.ingest.problems import ValidationFailed
 from jakreg.store import bulk
 from jakreg.store.bulk import BulkInsert, CopySql
 from jakreg.store.db import open_session
-from jakreg.store.tables import TABLE_FOR_SHEET, AuditEvent, ImportBatch
+from jakreg.store.tables import TABLE_FOR_SHEET, AuditBatch, AuditEvent, ImportBatch
 from jakreg.study import import_path
 from tests.studydata import BASE, TODAY, write_study
 
@@ -183,12 +183,15 @@ def _registry(url: str) -> dict[str, list[Any]]:
         audit: Table = AuditEvent.__table__  # type: ignore[assignment]
         kept = [c for c in audit.c if c.name not in {"at", "hash", "prev_hash"}]
         found["audit_event"] = list(s.execute(select(*kept).order_by(audit.c.id)))
+        batch: Table = AuditBatch.__table__  # type: ignore[assignment]
+        found["audit_batch"] = list(s.execute(select(batch).order_by(batch.c.event_id)))
     return found
 
 
 def _empty(url: str) -> None:
     with open_session(url) as s:
-        names = [m.__tablename__ for m in (*TABLE_FOR_SHEET.values(), AuditEvent, ImportBatch)]
+        models = (*TABLE_FOR_SHEET.values(), AuditEvent, AuditBatch, ImportBatch)
+        names = [m.__tablename__ for m in models]
         s.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
         s.commit()
 

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from jakreg.ingest.problems import ValidationFailed
+from jakreg.store.audit_rows import RowChange, row_changes
 from jakreg.store.db import open_session
 from jakreg.store.tables import AuditEvent, Dose, ImportBatch, LabResult, Patient, TreatmentCourse
-from jakreg.study import check_path, import_path, verify_audit
+from jakreg.study import audited_changes, check_path, import_path, verify_audit
 from tests.studydata import BASE, TODAY, edited, with_rows, write_study
 
 
@@ -21,13 +23,23 @@ def _count(url: str, table: type) -> int:
         return int(s.scalar(select(func.count()).select_from(table)) or 0)
 
 
-def test_import_creates_rows_and_one_audit_event_each(db_url: str, tmp_path: Path) -> None:
+def _changes(s: Session, **where: str) -> list[RowChange]:
+    """Every row change, oldest first (per-row events and the rows of batch events alike)."""
+    stmt = select(AuditEvent).order_by(AuditEvent.id)
+    for k, v in where.items():
+        stmt = stmt.where(getattr(AuditEvent, k) == v)
+    return row_changes(s, stmt)
+
+
+def test_import_creates_rows_and_one_audited_change_each(db_url: str, tmp_path: Path) -> None:
     summary = import_path(write_study(tmp_path / "s"), db_url, actor="alice", today=TODAY)
     n_rows = sum(len(v) for v in BASE.values())
     assert summary.total("created") == n_rows
-    assert summary.audit_events == n_rows
+    assert summary.audited_changes == n_rows
     with open_session(db_url) as s:
-        events = list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+        events = _changes(s)
+        assert len(events) == n_rows
+        assert summary.audit_events == _count(db_url, AuditEvent) < n_rows  # one per sheet
     assert {e.actor for e in events} == {"alice"}
     assert {e.action for e in events} == {"create"}
     course = next(e for e in events if e.entity == "courses")
@@ -58,7 +70,7 @@ def test_changed_value_is_updated_and_audited(db_url: str, tmp_path: Path) -> No
         course = s.scalars(select(TreatmentCourse)).one()
         assert course.stop_reason == "remission"
         assert course.version == 2
-        event = s.scalars(select(AuditEvent).where(AuditEvent.actor == "bob")).one()
+        (event,) = _changes(s, actor="bob")
     assert event.action == "update"
     assert json.loads(event.before or "{}")["stop_date"] is None
     assert json.loads(event.after or "{}")["stop_date"] == "2022-01-01"
@@ -182,7 +194,8 @@ def test_pseudonym_stays_with_its_centre_and_local_id(db_url: str, tmp_path: Pat
 def test_audit_chain_verifies_and_catches_tampering(sqlite_url: str, tmp_path: Path) -> None:
     import_path(write_study(tmp_path / "a"), sqlite_url, actor="alice", today=TODAY)
     n, broken = verify_audit(sqlite_url)
-    assert n == sum(len(v) for v in BASE.values())
+    assert audited_changes(sqlite_url) == sum(len(v) for v in BASE.values())
+    assert n == _count(sqlite_url, AuditEvent)
     assert broken is None
     with open_session(sqlite_url) as s:
         s.execute(text("UPDATE audit_event SET actor = 'eve' WHERE id = 3"))

@@ -70,12 +70,15 @@ def audit_verify(
     of patient data that differs from the trail's last after-image (changed, added or deleted with SQL
     behind jakreg's back). See docs/audit.md for what each check can and cannot detect.
     """
-    from jakreg.study import replay_audit, verify_audit
+    from jakreg.study import audited_changes, replay_audit, verify_audit
 
     n, broken = verify_audit(db)
     if broken is not None:
         fail(f"the audit trail is broken at event {broken.event_id}: {broken.reason}")
-    out.print(f"The audit trail is intact: {n} event(s), every link verified.")
+    out.print(
+        f"The audit trail is intact: {n} event(s) holding {audited_changes(db)} change(s), every "
+        "link and every batch's rows verified."
+    )
     if anchor is not None:
         from jakreg.study import check_audit_anchor
 
@@ -112,7 +115,7 @@ def audit_log(
     patient: Annotated[str | None, typer.Option("--patient", help="Only this pseudonym.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Newest events to show.")] = 50,
 ) -> None:
-    """Show the newest audit events."""
+    """Show the newest audit events, an import's batch events row by row."""
     from jakreg.study import audit_events
 
     table = Table(header_style="bold")
@@ -122,5 +125,38 @@ def audit_log(
         table.add_row(
             str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action, e.entity,
             e.entity_key, e.patient_id or "", e.centre or "",
+        )  # fmt: skip
+    out.print(table)
+
+
+@audit_app.command("history")
+def audit_history(
+    entity: Annotated[str, typer.Argument(help="The sheet, e.g. labs, courses, patients.")],
+    record_id: Annotated[
+        int, typer.Argument(help="The record's id (as verify and the API name it).")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Show every change to one record: who, when, and each changed value from what to what."""
+    from jakreg.study import record_history
+
+    changes = record_history(db, entity, record_id)
+    if not changes:
+        fail(f"the audit trail holds no change to {entity} record {record_id}")
+    table = Table(header_style="bold")
+    for col in ("event", "at (UTC)", "actor", "action", "changed"):
+        table.add_column(col, overflow="fold")
+    for c in changes:
+        old, new = c.before_values or {}, c.after_values or {}
+        if c.action == "create":
+            shown = ", ".join(f"{k}={v!r}" for k, v in new.items())
+        else:
+            shown = "; ".join(
+                f"{k}: {old.get(k)!r} → {new.get(k)!r}"
+                for k in dict.fromkeys([*old, *new])
+                if old.get(k) != new.get(k)
+            )
+        table.add_row(
+            str(c.id), c.at.strftime("%Y-%m-%d %H:%M:%S"), c.actor, c.action, shown,
         )  # fmt: skip
     out.print(table)

@@ -192,8 +192,8 @@ def import_(
     if summary.changed:
         out.print(
             f"Imported {path}: {summary.total('created')} created, {summary.total('updated')} "
-            f"updated, {summary.total('unchanged')} unchanged; {summary.audit_events} audit "
-            f"events by {who}; {rows:,} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)."
+            f"updated, {summary.total('unchanged')} unchanged; {summary.audited_changes} changes "
+            f"audited in {summary.audit_events} audit events by {who}; {rows:,} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)."
         )
     else:
         out.print(f"Nothing changed: every row of {path} is already in the database.")

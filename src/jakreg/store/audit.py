@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from jakreg.store import audit_batch
 from jakreg.store.bulk import BulkInsert
-from jakreg.store.tables import AuditEvent
+from jakreg.store.tables import AuditBatch, AuditEvent
 
 GENESIS = "0" * 64
 
@@ -32,6 +33,39 @@ class Change:
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     batch_pk: int | None = None
+
+
+@dataclass(frozen=True)
+class SliceChanges:
+    """The creates or the updates of one written slice of a sheet, columnar: what an import audits."""
+
+    entity: str
+    action: str  # create | update
+    actor: str
+    batch_pk: int | None
+    columns: list[str]
+    pks: list[int]
+    keys: list[str]
+    patient_ids: list[str | None]
+    centres: list[str | None]
+    after: list[list[Any]]  # per column, every row's value: the full after-image
+    before: list[dict[str, Any]] | None  # update: per row, the changed columns' values before
+
+    def one_by_one(self) -> Iterator[Change]:
+        """The same changes as per-row events hold them (an update's before-image in full)."""
+        for i, row in enumerate(zip(*self.after, strict=True)):
+            after = {c: _safe(v) for c, v in zip(self.columns, row, strict=True)}
+            before = None
+            if self.before is not None:
+                before = {**after, **{c: _safe(v) for c, v in self.before[i].items()}}
+            yield Change(
+                self.actor, self.action, self.entity, self.keys[i], self.pks[i],
+                self.patient_ids[i], self.centres[i], before, after, self.batch_pk,
+            )  # fmt: skip
+
+
+def _safe(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 # made once: json.dumps with options builds a new encoder on every call
@@ -75,7 +109,8 @@ class AuditWriter:
         self.session = session
         self._head: str | None = None
         self._bulk: BulkInsert | None = None
-        self.count = 0
+        self.count = 0  # events written
+        self.changes = 0  # row changes audited (a batch event holds many)
 
     def _last_hash(self) -> str:
         if self._head is None:
@@ -107,7 +142,35 @@ class AuditWriter:
         self.session.add(event)
         self._head = event.hash
         self.count += 1
+        self.changes += 1
         return event
+
+    def write_slice(self, changes: SliceChanges, at: dt.datetime | None = None) -> None:
+        """Audit an import slice's creates or updates of one sheet as one batch event: the event's
+        hashed summary holds the Merkle root of the row changes, ``audit_batch`` the rows themselves
+        (jakreg.store.audit_batch)."""
+        c = changes
+        batch = audit_batch.build_batch(
+            c.columns, c.pks, c.keys, c.patient_ids, c.centres, c.after, c.before
+        )
+        patients, centres = set(c.patient_ids), set(c.centres)
+        event = self.write(
+            Change(
+                actor=c.actor, action=audit_batch.ACTIONS[c.action], entity=c.entity,
+                entity_key=f"{batch.rows} row(s)",
+                patient_id=patients.pop() if len(patients) == 1 else None,
+                centre=centres.pop() if len(centres) == 1 else None,
+                after=batch.summary, batch_pk=c.batch_pk,
+            ),
+            at=at,
+        )  # fmt: skip
+        self.session.flush()
+        self.session.execute(
+            insert(AuditBatch),
+            [{"event_id": event.id, "entity": c.entity, "min_pk": batch.min_pk,
+              "max_pk": batch.max_pk, "rows": batch.rows, "payload": batch.payload}],
+        )  # fmt: skip
+        self.changes += batch.rows - 1  # write counted the event as one
 
     def write_many(self, changes: list[Change], at: dt.datetime | None = None) -> None:
         """Append many events with one batched INSERT (imports); same chain as ``write``.
@@ -137,6 +200,7 @@ class AuditWriter:
         bulk.run_rows(rows, bound=(bulk.index("at"),))
         self._head = prev
         self.count += len(rows)
+        self.changes += len(rows)
 
 
 def _chained_hashes(
@@ -187,5 +251,26 @@ def verify_chain(session: Session) -> BrokenLink | None:
             )
         if event_hash(prev, event) != event.hash:
             return BrokenLink(event.id, "its content does not match its hash (edited?)")
+        if event.action in audit_batch.ROW_ACTION:
+            problem = _check_batch(session, event)
+            if problem is not None:
+                return BrokenLink(event.id, problem)
         prev = event.hash
     return None
+
+
+def _check_batch(session: Session, event: AuditEvent) -> str | None:
+    """The batch event's stored rows against the Merkle root its hash covers."""
+    stored = session.get(AuditBatch, event.id)
+    if stored is None:
+        return "its batch of row changes is missing (deleted?)"
+    problem = audit_batch.check_batch(stored.payload, event.after)
+    if problem is None:
+        summary = json.loads(event.after or "{}")
+        index = (stored.entity, stored.min_pk, stored.max_pk, stored.rows)
+        if index != (event.entity, summary["min_pk"], summary["max_pk"], summary["rows"]):
+            problem = (
+                "its batch's index (entity, record ids, rows) does not match its hash (edited?)"
+            )
+    session.expunge(stored)  # the payload is not kept in the session while the trail streams
+    return problem

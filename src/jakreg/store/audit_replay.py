@@ -8,8 +8,9 @@ fields of a patient's lock and unlock events, nothing after a delete. Each row w
 is named, with the column, the trail's value and the database's; so are rows the trail does not know and
 records the trail holds that are gone.
 
-Both sides are read in record-id order, one table at a time (the trail through the index on entity,
-entity_pk, id), so memory does not grow with the size of the registry. Columns the trail does not record
+Both sides are read in record-id order, one table at a time (the trail a window of record ids at a time,
+per-row and batch events alike, through jakreg.store.audit_rows), so memory does not grow with the size
+of the registry. Columns the trail does not record
 (versions, the values jakreg derives such as mg/kg doses and CTCAE grades) are not compared.
 """
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 
 from jakreg.model.sheets import SHEETS
 from jakreg.store.audit import as_utc
+from jakreg.store.audit_rows import record_changes, record_range
 from jakreg.store.repository import Directory, from_record
-from jakreg.store.tables import TABLE_FOR_SHEET, AuditEvent
+from jakreg.store.tables import TABLE_FOR_SHEET
 
 LOCK_COLUMNS = ("locked_by", "locked_at")
 DIFFERS, UNTRACKED, MISSING = "differs", "untracked", "missing"
@@ -96,37 +97,45 @@ def _same(trail: Any, database: Any) -> bool:
     return bool(trail == database)
 
 
+WINDOW = 20_000  # record ids per read of the trail: bounds memory whatever the registry's size
+
+
 def _trail_states(
     session: Session, entity: str
 ) -> Iterator[tuple[int, str | None, dict[str, Any]]]:
     """(record id, pseudonym, values the trail says it holds) per record the trail says exists."""
-    query = (
-        select(AuditEvent.entity_pk, AuditEvent.action, AuditEvent.after, AuditEvent.patient_id)
-        .where(AuditEvent.entity == entity, AuditEvent.entity_pk.is_not(None))
-        .order_by(AuditEvent.entity_pk, AuditEvent.id)
-        .execution_options(yield_per=5000)  # streamed (a server-side cursor on PostgreSQL)
-    )
+    span = record_range(session, entity)
+    if span is None:
+        return
     pk: int | None = None
     pid: str | None = None
     state: dict[str, Any] | None = None
-    for event_pk, action, after, patient_id in session.execute(query):
-        if event_pk != pk:
-            if pk is not None and state is not None:
-                yield pk, pid, state
-            pk, pid, state = event_pk, patient_id, None
-        image = json.loads(after) if after else None
-        if action in ("create", "update") and image is not None:
-            # a patient is created unlocked; only lock and unlock events change the lock
-            kept = {c: (state or {}).get(c) for c in LOCK_COLUMNS} if entity == "patients" else {}
-            state = {**image, **kept}
-        elif action == "delete":
-            state = None
-        elif action == "lock" and image is not None:
-            state = {**(state or {}), **{c: image.get(c) for c in LOCK_COLUMNS}}
-        elif action == "unlock":
-            state = {**(state or {}), **dict.fromkeys(LOCK_COLUMNS)}
+    for lo in range(span[0], span[1] + 1, WINDOW):
+        for change in record_changes(session, entity, lo, lo + WINDOW - 1):
+            if change.entity_pk != pk:
+                if pk is not None and state is not None:
+                    yield pk, pid, state
+                pk, pid, state = change.entity_pk, change.patient_id, None
+            state = _applied(entity, state, change.action, change.after_values)
     if pk is not None and state is not None:
         yield pk, pid, state
+
+
+def _applied(
+    entity: str, state: dict[str, Any] | None, action: str, image: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """A record's state after one change."""
+    if action in ("create", "update") and image is not None:
+        # a patient is created unlocked; only lock and unlock events change the lock
+        kept = {c: (state or {}).get(c) for c in LOCK_COLUMNS} if entity == "patients" else {}
+        return {**image, **kept}
+    if action == "delete":
+        return None
+    if action == "lock" and image is not None:
+        return {**(state or {}), **{c: image.get(c) for c in LOCK_COLUMNS}}
+    if action == "unlock":
+        return {**(state or {}), **dict.fromkeys(LOCK_COLUMNS)}
+    return state
 
 
 def _table_rows(

@@ -17,7 +17,8 @@ from jakreg.ingest.problems import ProblemLog
 from jakreg.ingest.validate import StudyRows, ValidRow
 from jakreg.model.rows import Row
 from jakreg.model.sheets import SHEETS, SHEETS_BY_NAME, SheetSpec
-from jakreg.store.audit import AuditWriter, Change
+from jakreg.store.audit import AuditWriter, SliceChanges
+from jakreg.store.audit_batch import plain_column
 from jakreg.store.bulk import BulkInsert
 from jakreg.store.tables import (
     TABLE_FOR_SHEET,
@@ -183,6 +184,7 @@ class ImportSummary:
     sheets: dict[str, SheetCounts] = field(default_factory=dict)
     batch_pk: int | None = None
     audit_events: int = 0
+    audited_changes: int = 0  # row changes those events hold (an import writes one event per slice)
     warnings: ProblemLog | None = None  # what validation said that did not stop the import
 
     def total(self, what: str) -> int:
@@ -200,18 +202,9 @@ class ImportSummary:
             "updated": self.total("updated"),
             "unchanged": self.total("unchanged"),
             "audit_events": self.audit_events,
+            "audited_changes": self.audited_changes,
             "sheets": {k: vars(v) for k, v in self.sheets.items()},
         }
-
-
-def _json_safe(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
-
-
-def _describe(spec: SheetSpec, values: dict[str, Any]) -> str:
-    return " / ".join(
-        v.isoformat() if isinstance(v, dt.date) else str(v) for v in (values[k] for k in spec.key)
-    )
 
 
 def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
@@ -349,18 +342,20 @@ class StudyWriter:
                 d.pseudonym[pk] = v["patient_id"]
                 d.patient_centre[pk] = v["centre"]
         batch_pk = self.batch.id
-        changes = [
-            _change(spec, d, self.actor, batch_pk, pk, "create", None, v)
-            for pk, v in zip(ids, created, strict=True)
-        ] + [
-            _change(spec, d, self.actor, batch_pk, pk, "update", _json_safe(old), new)
-            for pk, _version, old, new in updated
-        ]
-        self.audit.write_many(changes)
-        if spec.name not in {"centres", "patients"} and changes:
-            self.changed.setdefault(spec.name, set()).update(
-                d.patient_pk[str(c.patient_id)] for c in changes
-            )
+        audited = [
+            _slice_changes(spec, d, self.actor, batch_pk, "create", ids, created, None),
+            _slice_changes(
+                spec, d, self.actor, batch_pk, "update", [u[0] for u in updated],
+                [u[3] for u in updated], [u[2] for u in updated],
+            ),
+        ]  # fmt: skip
+        for changes in audited:
+            if changes is not None:
+                self.audit.write_slice(changes)
+                if spec.name not in {"centres", "patients"}:
+                    self.changed.setdefault(spec.name, set()).update(
+                        d.patient_pk[str(pid)] for pid in changes.patient_ids
+                    )
 
     def finish(
         self, on_changed: Callable[[Session, dict[str, set[int]]], None] | None = None
@@ -373,6 +368,7 @@ class StudyWriter:
         self.batch.updated = summary.total("updated")
         self.batch.unchanged = summary.total("unchanged")
         summary.audit_events = self.audit.count
+        summary.audited_changes = self.audit.changes
         return summary
 
     def find_duplicates(self, spec: SheetSpec, rows: list[ValidRow], file: str = "") -> None:
@@ -567,30 +563,37 @@ def upsert_study(
 WRITE_SLICE = 5000
 
 
-def _change(
+def _slice_changes(
     spec: SheetSpec,
     d: Directory,
     actor: str,
     batch_pk: int,
-    pk: int,
     action: str,
-    before: dict[str, Any] | None,
-    values: dict[str, Any],
-) -> Change:
-    pid: str | None = values.get("patient_id")
+    pks: list[int],
+    values: list[dict[str, Any]],
+    olds: list[dict[str, Any]] | None,
+) -> SliceChanges | None:
+    """What one slice's creates or updates of a sheet audit, columnar; None when there are none."""
+    if not pks:
+        return None
+    columns = list(values[0])
+    pids: list[str | None] = [v.get("patient_id") for v in values]
     if spec.name in {"centres", "patients"}:
-        centre = values["centre"]
+        centres = [v["centre"] for v in values]
     else:
-        centre = d.patient_centre[d.patient_pk[str(pid)]]
-    return Change(
-        actor=actor,
-        action=action,
-        entity=spec.name,
-        entity_key=_describe(spec, values),
-        entity_pk=pk,
-        patient_id=pid,
-        centre=centre,
-        before=before,
-        after=_json_safe(values),
-        batch_pk=batch_pk,
-    )
+        centre_of, pk_of = d.patient_centre, d.patient_pk
+        centres = [centre_of[pk_of[str(pid)]] for pid in pids]
+    before = None
+    if olds is not None:
+        before = [
+            {c: old.get(c) for c in columns if old.get(c) != new[c]}
+            for old, new in zip(olds, values, strict=True)
+        ]
+    after = {c: plain_column([v[c] for v in values]) for c in columns}
+    # the record's key ("BCN-01 / 2021-05-01 / alt", as web.entry writes it), a column at a time
+    parts = [after[k] for k in spec.key]
+    keys = [" / ".join(map(str, t)) for t in zip(*parts, strict=True)]
+    return SliceChanges(
+        entity=spec.name, action=action, actor=actor, batch_pk=batch_pk, columns=columns, pks=pks,
+        keys=keys, patient_ids=pids, centres=centres, after=list(after.values()), before=before,
+    )  # fmt: skip

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -290,6 +291,25 @@ class AuditEvent(Base):
 
     # the trail of one record, in order (jakreg.store.audit_replay reads it per record)
     __table_args__ = (Index("ix_audit_event_entity_row", "entity", "entity_pk", "id"),)
+
+
+class AuditBatch(Base):
+    """The rows of one batch event (an import slice of one sheet and action): compressed columnar JSON.
+
+    The event (audit_event, hash-chained) holds the Merkle root of these rows; ``entity`` and the range of
+    record ids are copies of the event's, so "the history of record X" finds its batches by index."""
+
+    __tablename__ = "audit_batch"
+    # no foreign key: like the trail itself, it must not stop an event from being deleted; the chain
+    # finds that (a foreign key would only make the tampering a two-step one)
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entity: Mapped[str] = mapped_column(String(40))
+    min_pk: Mapped[int] = mapped_column(Integer)
+    max_pk: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (Index("ix_audit_batch_entity_range", "entity", "min_pk", "max_pk"),)
 
 
 class PseudonymCounter(Base):

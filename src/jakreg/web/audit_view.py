@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from jakreg.store.audit_rows import RowChange, RowFilter
 from jakreg.store.tables import AuditEvent
 from jakreg.web.scope import Scope
 
@@ -30,20 +31,17 @@ def _day(text: str) -> dt.date | None:
         return None
 
 
-def audit_rows(scope: Scope, f: AuditFilter) -> tuple[list[AuditEvent], str]:
-    """Newest first, at most AUDIT_LIMIT; the second value names a filter that could not be read."""
+def audit_rows(scope: Scope, f: AuditFilter) -> tuple[list[RowChange], str]:
+    """Row changes newest first (an import's batch events row by row), at most AUDIT_LIMIT; the
+    second value names a filter that could not be read."""
     stmt = scope.audit_select()
     problem = ""
     if f.actor:
         stmt = stmt.where(AuditEvent.actor == f.actor)
-    if f.action:
-        stmt = stmt.where(AuditEvent.action == f.action)
     if f.entity:
         stmt = stmt.where(AuditEvent.entity == f.entity)
-    if f.patient_id:
-        stmt = stmt.where(AuditEvent.patient_id == f.patient_id)
-    if f.centre:
-        stmt = stmt.where(AuditEvent.centre == f.centre)
+    # action, patient and centre: a batch event answers them per row
+    rows = RowFilter(action=f.action, patient_id=f.patient_id, centre=f.centre)
     for text, after in ((f.since, True), (f.until, False)):
         if not text:
             continue
@@ -56,5 +54,5 @@ def audit_rows(scope: Scope, f: AuditFilter) -> tuple[list[AuditEvent], str]:
             stmt = stmt.where(AuditEvent.at >= start)
         else:
             stmt = stmt.where(AuditEvent.at < start + dt.timedelta(days=1))
-    rows = list(scope.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(AUDIT_LIMIT)))
-    return rows, problem
+    stmt = stmt.order_by(AuditEvent.id.desc())
+    return scope.audit_changes(stmt, rows, AUDIT_LIMIT), problem

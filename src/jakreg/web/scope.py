@@ -10,15 +10,16 @@ is the single write check (role, centre, lock). Routes never filter by centre th
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from jakreg.model.sheets import SHEETS_BY_NAME, SheetSpec
 from jakreg.store.audit import as_utc
+from jakreg.store.audit_rows import BATCH_ACTIONS, RowChange, RowFilter, row_changes
 from jakreg.store.repository import from_record
 from jakreg.store.tables import TABLE_FOR_SHEET, AuditEvent, Base, Centre, Patient
 from jakreg.store.users import Role, User
@@ -119,8 +120,23 @@ class Scope:
             raise Forbidden(errors.NO_AUDIT_ACCESS_MONITOR)
         stmt: Select[Any] = select(AuditEvent)
         if not self.principal.is_admin:
-            stmt = stmt.where(AuditEvent.centre.in_(sorted(self.principal.centres)))
+            # an import's batch event names no centre when its rows span several: audit_changes
+            # keeps the caller's rows of it
+            stmt = stmt.where(
+                or_(
+                    AuditEvent.centre.in_(sorted(self.principal.centres)),
+                    AuditEvent.action.in_(BATCH_ACTIONS) & AuditEvent.centre.is_(None),
+                )
+            )
         return stmt
+
+    def audit_changes(self, stmt: Select[Any], rows: RowFilter, limit: int) -> list[RowChange]:
+        """The row changes of ``stmt`` (from audit_select) the caller may read, newest first: per-row
+        events and the caller's centres' rows of batch events."""
+        centres = None if self.principal.is_admin else frozenset(self.principal.centres)
+        return row_changes(
+            self.session, stmt, replace(rows, centres=centres), limit=limit, newest_first=True
+        )
 
     # --- loading one record ---------------------------------------------------------------------
 
