@@ -57,3 +57,30 @@ def test_a_result_that_does_not_pickle_is_computed_here() -> None:
 
 def test_the_study_results_are_the_same_with_the_child(example_url: str) -> None:
     assert results_json(analyse(example_url, background=True)) == results_json(analyse(example_url))
+
+
+def test_a_child_leaves_the_parents_process_pool_alone() -> None:
+    """A child ending while the parent's process pool works must not break that pool (a
+    multiprocessing child ran the pool's finalizers on exit; the report's conduct reader broke)."""
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        slow = pool.submit(time.sleep, 2.0)
+        assert in_background(os.getpid)() != PARENT
+        assert slow.result() is None
+
+
+def _exits_unless_in(pid: int) -> str:
+    if os.getpid() != pid:
+        os._exit(1)  # the conduct reader killed, e.g. for memory
+    return "read here"
+
+
+def test_a_dead_conduct_reader_costs_time_not_the_report() -> None:
+    from jakreg.report.build import _conduct_reader
+
+    with _conduct_reader(True) as submit:
+        result = submit(_exits_unless_in, PARENT)
+        assert result() == "read here"

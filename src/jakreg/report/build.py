@@ -238,9 +238,22 @@ def _conduct_reader(parallel: bool) -> Iterator[Callable[..., Callable[[], Any]]
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    def submit(fn: Callable[..., Any], *a: Any, **kw: Any) -> Callable[[], Any]:
+        future = pool.submit(fn, *a, **kw)
+
+        @functools.cache
+        def result() -> Any:
+            try:
+                return future.result()
+            except BrokenProcessPool:  # the reader died (e.g. killed for memory): read it here
+                return fn(*a, **kw)
+
+        return result
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield lambda fn, *a, **kw: pool.submit(fn, *a, **kw).result
+        yield submit
 
 
 EMPTY_HINT = (
