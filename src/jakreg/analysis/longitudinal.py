@@ -80,13 +80,24 @@ def score_points(v: PatientView, score: str, cutoff: dt.date) -> list[ScorePoint
 def longitudinal_section(
     views: Sequence[PatientView], *, score: str, cutoff: dt.date, confidence_level: float
 ) -> LongitudinalSection:
-    points = tuple(p for v in views for p in score_points(v, score, cutoff))
+    points = longitudinal_points(views, score=score, cutoff=cutoff)
+    return LongitudinalSection(score, points, fit_model(points, confidence_level))
+
+
+def longitudinal_points(
+    views: Sequence[PatientView], *, score: str, cutoff: dt.date
+) -> tuple[ScorePoint, ...]:
+    """Every score of the patients, with its time since the first start and period."""
+    return tuple(p for v in views for p in score_points(v, score, cutoff))
+
+
+def fit_model(points: Sequence[ScorePoint], confidence_level: float) -> MixedModelResult:
+    """The mixed model on the scores before and under therapy (scores off therapy are left out)."""
     fitted = [p for p in points if p.period != OFF]
-    model = random_intercept_model(
+    return random_intercept_model(
         [p.total for p in fitted],
         [p.months for p in fitted],
         [p.period == UNDER for p in fitted],
         [p.patient for p in fitted],
         confidence_level=confidence_level,
     )
-    return LongitudinalSection(score, points, model)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from jakreg.analysis import case_records, hpo_groups
-from jakreg.analysis.background import in_background
 from jakreg.analysis.cohort import CohortSection, cohort_section, domain_rule
 from jakreg.analysis.data import Snapshot
 from jakreg.analysis.drug_survival import (
@@ -24,7 +22,7 @@ from jakreg.analysis.literature_side import CaseRecord, LiteratureComparison, co
 from jakreg.analysis.methods import MethodsSection, TestUsed, software_versions, unique_rules
 from jakreg.analysis.options import ATTRIBUTION_ORDER, AnalysisOptions
 from jakreg.analysis.prepare import Excluded, choose_cutoff, view_patients
-from jakreg.analysis.questions import QuestionsSection, questions_section
+from jakreg.analysis.questions import QuestionsSection, start_questions
 from jakreg.analysis.responses import ResponseSection, response_section
 from jakreg.analysis.safety import SafetySection, safety_section
 from jakreg.analysis.timeline import Lane, lanes
@@ -142,9 +140,7 @@ def analyse_snapshot(
         zero_method=opts.zero_method,
         confidence_level=opts.confidence_level,
     )
-    questions = in_background(
-        functools.partial(questions_section, views, cut.date, opts, idda), enabled=background
-    )
+    questions = start_questions(views, cut.date, opts, idda, background=background)
     survival = drug_survival_section(
         views, times=opts.survival_times, confidence_level=opts.confidence_level
     )

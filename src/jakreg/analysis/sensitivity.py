@@ -45,23 +45,27 @@ def variants(primary: WindowRule) -> tuple[Variant, ...]:
 
 @dataclass(frozen=True)
 class SensitivityRow:
+    """One re-run: its rule and the summary of its paired analysis (not the per-patient choices,
+    which the primary analysis reports; a registry's seven re-runs would hold them seven times)."""
+
     label: str
     rule: str
     physician_only: bool
-    section: IddaSection
+    n_pairs: int
+    summary: dict[str, Any]
 
-    def to_dict(self) -> dict[str, Any]:
-        c = self.section.comparison
+    @classmethod
+    def of(
+        cls, label: str, rule: str, physician_only: bool, section: IddaSection
+    ) -> SensitivityRow:
+        c = section.comparison
         w, hl = c.wilcoxon, c.hodges_lehmann
-        return {
-            "label": self.label,
-            "window_rule": self.rule,
-            "physician_only": self.physician_only,
-            "n_patients": self.section.n_patients,
-            "n_pairs": self.section.n_pairs,
-            "paired_median_before": _median([p.before.value for p in self.section.patients
+        summary = {
+            "n_patients": section.n_patients,
+            "n_pairs": section.n_pairs,
+            "paired_median_before": _median([p.before.value for p in section.patients
                                              if p.paired and p.before]),
-            "paired_median_under": _median([p.under.value for p in self.section.patients
+            "paired_median_under": _median([p.under.value for p in section.patients
                                             if p.paired and p.under]),
             "hodges_lehmann": hl.estimate,
             "hl_ci_lower": hl.ci_lower,
@@ -71,6 +75,15 @@ class SensitivityRow:
             "computable": w.computable,
             "reason": w.reason,
         }  # fmt: skip
+        return cls(label, rule, physician_only, section.n_pairs, summary)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "window_rule": self.rule,
+            "physician_only": self.physician_only,
+            **self.summary,
+        }
 
 
 def _median(values: list[float]) -> float | None:
@@ -114,12 +127,12 @@ def sensitivity_section(
     cache: ItemCache = {}
     for var in variants(primary):
         if primary_section is not None and var.rule == primary and not var.physician_only:
-            rows.append(SensitivityRow(var.label, var.rule.info.label(), False, primary_section))
+            rows.append(SensitivityRow.of(var.label, var.rule.info.label(), False, primary_section))
             continue
         vs = [physician_only(v) for v in views] if var.physician_only else views
         sec = idda_section(
             vs, score=score, rule=var.rule, cutoff=cutoff, zero_method=zero_method,
             confidence_level=confidence_level, cache=cache,
         )  # fmt: skip
-        rows.append(SensitivityRow(var.label, var.rule.info.label(), var.physician_only, sec))
+        rows.append(SensitivityRow.of(var.label, var.rule.info.label(), var.physician_only, sec))
     return SensitivitySection(tuple(rows))

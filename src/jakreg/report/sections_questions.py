@@ -132,7 +132,7 @@ def question_sections(
         tabs("idda_mixed_model"),
         figs("idda_spaghetti"),
     )
-    pairs = [row.section.n_pairs for row in q.sensitivity.rows]
+    pairs = [row.n_pairs for row in q.sensitivity.rows]
     sensitivity = Section(
         "idda_sensitivity",
         f"Sensitivity of the {r.idda.score} result",
