@@ -143,20 +143,21 @@ def audit_history(
     changes = record_history(db, entity, record_id)
     if not changes:
         fail(f"the audit trail holds no change to {entity} record {record_id}")
-    table = Table(header_style="bold")
-    for col in ("event", "at (UTC)", "actor", "action", "changed"):
-        table.add_column(col, overflow="fold")
+    # One event per heading line, then one line per value: the values stay whole at any terminal
+    # width (a table folds them), and text typed at a centre is printed as it is, never as markup.
     for c in changes:
         old, new = c.before_values or {}, c.after_values or {}
+        out.print(
+            f"event {c.id}  {c.at.strftime('%Y-%m-%d %H:%M:%S')} UTC  {c.actor}  {c.action}",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
         if c.action == "create":
-            shown = ", ".join(f"{k}={v!r}" for k, v in new.items())
+            lines = [f"{k} = {v!r}" for k, v in new.items()]
         else:
-            shown = "; ".join(
+            lines = [
                 f"{k}: {old.get(k)!r} → {new.get(k)!r}"
                 for k in dict.fromkeys([*old, *new])
                 if old.get(k) != new.get(k)
-            )
-        table.add_row(
-            str(c.id), c.at.strftime("%Y-%m-%d %H:%M:%S"), c.actor, c.action, shown,
-        )  # fmt: skip
-    out.print(table)
+            ]
+        for line in lines:
+            out.print("  " + line, markup=False, highlight=False, soft_wrap=True)
