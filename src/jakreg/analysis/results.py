@@ -124,8 +124,8 @@ def analyse_snapshot(
 
     Published cases: `literature_cases` when given (e.g. from jakreg.literature), else the snapshot's
     patients with source = literature; none when `options.literature` is False. ``background``: the
-    open-questions sections are computed in a forked child process meanwhile (two cores; the same
-    results, see jakreg.analysis.background).
+    mixed model's fit and the sensitivity re-runs are computed in forked child processes meanwhile
+    (two cores; the same results, see jakreg.analysis.questions.start_questions).
     """
     opts = options or AnalysisOptions()
     cut = choose_cutoff(opts.cutoff, snapshot.centres, opts.today)

@@ -209,16 +209,18 @@ def weight_change(p: PatientRecords) -> list[Finding]:
 
 def usual_units(patients: Iterable[PatientRecords]) -> dict[tuple[str, str], str]:
     """(centre, analyte) -> the unit the centre reports most often (ties: alphabetically first)."""
-    seen = Counter(
-        (p.centre, rec["analyte"], rec["unit"]) for p in patients for rec in p.rows("labs")
+    return most_usual(
+        Counter((p.centre, rec["analyte"], rec["unit"]) for p in patients for rec in p.rows("labs"))
     )
-    counts: dict[tuple[str, str], Counter[str]] = {}
-    for (centre, analyte, unit), n in seen.items():
-        c = counts.get((centre, analyte))
-        if c is None:
-            c = counts[(centre, analyte)] = Counter()
-        c[unit] = n
-    return {k: min(c, key=lambda u: (-c[u], u)) for k, c in counts.items()}
+
+
+def most_usual(counts: Mapping[tuple[str, str, str], int]) -> dict[tuple[str, str], str]:
+    """(centre, analyte) -> its most frequent unit, from (centre, analyte, unit) counts (ties:
+    alphabetically first)."""
+    by_pair: dict[tuple[str, str], dict[str, int]] = {}
+    for (centre, analyte, unit), n in counts.items():
+        by_pair.setdefault((centre, analyte), {})[unit] = n
+    return {k: min(c, key=lambda u: (-c[u], u)) for k, c in by_pair.items()}
 
 
 def unit_unusual(p: PatientRecords, usual: Mapping[tuple[str, str], str]) -> list[Finding]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from jakreg.errors import JakregError
 from jakreg.quality import catalogue
-from jakreg.quality.checks import DATED, Finding, PatientRecords, check_patient
+from jakreg.quality.checks import DATED, Finding, PatientRecords, check_patient, most_usual
 from jakreg.store.tables import TABLE_FOR_SHEET, Centre, LabResult, Patient
 
 SHEETS = ("courses", "doses", "body_measurements", "labs", "responses", "assessments",
@@ -142,10 +142,9 @@ def usual_units_of(session: Session, centres: Sequence[str] | None = None,
         stmt = stmt.where(Centre.centre.in_(list(centres)))
     if as_of is not None:
         stmt = stmt.where(lab.date <= as_of)
-    counts: dict[tuple[str, str], dict[str, int]] = {}
-    for centre, analyte, unit, n in session.execute(stmt):
-        counts.setdefault((centre, analyte), {})[unit] = n
-    return {k: min(c, key=lambda u: (-c[u], u)) for k, c in counts.items()}
+    return most_usual(
+        {(centre, analyte, unit): n for centre, analyte, unit, n in session.execute(stmt)}
+    )
 
 
 def run(session: Session, *, centre: str | None = None, as_of: dt.date | None = None,

@@ -183,8 +183,9 @@ def write_report(
     (rules/data/treatment_emergent.yaml) for this report. With no patient to analyse nothing is
     written and SelectionError says so, unless ``allow_empty`` (the files then say it).
     ``parallel``: read the study-conduct data (quality run, visits, signals) in a second process
-    while this one analyses (the two only read the database), and compute the open-questions
-    sections in a forked child once the snapshot is loaded (jakreg.analysis.background); same
+    while this one analyses (the two only read the database), fit the mixed model and re-run
+    the sensitivity table in forked children once the snapshot is loaded, and write results.json
+    and the tables in one while the figures and PDF are drawn (jakreg.analysis.background); same
     files either way."""
     import time
 
